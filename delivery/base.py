@@ -1,0 +1,88 @@
+"""The one interface every channel provider speaks, and the normalised results it returns.
+
+Providers are stateless apart from their connections: the service decides what to send and records the
+outcome; a provider only hands bytes to the outside world and says how that went, in one vocabulary shared
+by every provider so that retry and failover logic never needs to know which provider it talks to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PDF = "pdf"
+
+
+class Outcome(StrEnum):
+    """What a hand-off attempt means for the message: done, try again later, or give up."""
+
+    ACCEPTED = "accepted"
+    TRANSIENT_ERROR = "transient_error"
+    PERMANENT_ERROR = "permanent_error"
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """Exactly what is handed to a provider; `payload` is the archived bytes, unchanged."""
+
+    message_id: str
+    channel: Channel
+    recipient: str
+    sender: str
+    payload: bytes
+    content_type: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    outcome: Outcome
+    provider: str
+    provider_message_id: str | None = None
+    detail: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome is Outcome.ACCEPTED
+
+
+class EventType(StrEnum):
+    """Provider-reported lifecycle events, the same words for every provider (as Novu normalises them)."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEvent:
+    provider: str
+    provider_message_id: str
+    type: EventType
+    detail: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A channel provider. `send` never raises for delivery problems: it returns a `DeliveryResult`."""
+
+    name: str
+    channel: Channel
+
+    def send(self, message: OutgoingMessage) -> DeliveryResult: ...
+
+    def close(self) -> None: ...
+
+
+class ProviderConfigurationError(ValueError):
+    """A provider was asked for with settings it cannot work with (raised at start-up, not per message)."""
