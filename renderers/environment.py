@@ -1,0 +1,130 @@
+"""The sandboxed Jinja environments every channel renders through, with a compile cache and error mapping."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import nodes
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from renderers.errors import MissingVariableError, RenderError, TemplateSourceError, UnsafeTemplateError
+from renderers.filters import FILTERS
+from renderers.localisation import SETTINGS_KEY, render_settings
+from renderers.undefined import PathUndefined, UndefinedAccess, locate
+
+#: Output larger than this is refused: a runaway loop, not a letter.
+MAX_OUTPUT_CHARS = 5_000_000
+_FORBIDDEN_NODES = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+
+
+class CcmEnvironment(ImmutableSandboxedEnvironment):
+    """Immutable sandbox that also bounds `*` and `**`, which would otherwise allocate without limit."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """Refuse `'x' * 10**9` and `9 ** 9 ** 9` before Python tries to build them."""
+        if operator == "**" and isinstance(right, int) and abs(right) > 1_000:
+            raise SecurityError("exponent too large")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                if sized and len(seq) * count > MAX_OUTPUT_CHARS:
+                    raise SecurityError("repeated sequence too large")
+        return super().call_binop(context, operator, left, right)
+
+
+def _environment(*, autoescape: bool) -> CcmEnvironment:
+    """No loader at all: nothing can reach the filesystem, and include/import are refused at compile time."""
+    env = CcmEnvironment(
+        autoescape=autoescape,
+        undefined=PathUndefined,
+        trim_blocks=not autoescape,
+        lstrip_blocks=not autoescape,
+        auto_reload=False,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+HTML_ENV = _environment(autoescape=True)
+TEXT_ENV = _environment(autoescape=False)
+
+
+def _syntax_error(exc: TemplateSyntaxError) -> TemplateSourceError:
+    return TemplateSourceError(f"syntax error on line {exc.lineno}: {exc.message}")
+
+
+@lru_cache(maxsize=1024)
+def _compile(source: str, autoescape: bool) -> Any:
+    """Parse, refuse includes, compile; cached by source so a template version compiles once."""
+    env = HTML_ENV if autoescape else TEXT_ENV
+    try:
+        tree = env.parse(source)
+    except TemplateSyntaxError as exc:
+        raise _syntax_error(exc) from None
+    for node in tree.find_all(_FORBIDDEN_NODES):
+        raise UnsafeTemplateError(
+            f"line {node.lineno}: templates cannot include, import or extend other templates "
+            "(there is no template loader)"
+        )
+    try:
+        return env.from_string(tree)
+    except TemplateSyntaxError as exc:
+        raise _syntax_error(exc) from None
+
+
+def check_syntax(source: str) -> None:
+    """Validate a template part when it is saved, long before anyone renders it."""
+    _compile(source, False)
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """Jinja rewrites tracebacks so template frames carry template line numbers; take the innermost."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<template>"]
+    return frames[-1].lineno if frames else None
+
+
+def _join_bounded(chunks: Any) -> str:
+    parts: list[str] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_OUTPUT_CHARS:
+            raise RenderError(f"output exceeds {MAX_OUTPUT_CHARS} characters")
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def render_text(
+    source: str,
+    context: Mapping[str, Any],
+    *,
+    locale: str = "en",
+    timezone: str = "UTC",
+    autoescape: bool = False,
+) -> str:
+    """Render one template part; every failure comes out as a RenderError subclass."""
+    settings = render_settings(locale, timezone)
+    template = _compile(source, autoescape)
+    variables = {**context, SETTINGS_KEY: settings}
+    try:
+        return _join_bounded(template.generate(variables))
+    except UndefinedAccess as exc:
+        owner = None if exc.owner is None else locate(context, exc.owner)
+        path = f"{owner}.{exc.path}" if owner else exc.path
+        raise MissingVariableError(path, line=_template_line(exc)) from None
+    except RenderError:
+        raise
+    except SecurityError as exc:
+        raise UnsafeTemplateError(str(exc)) from None
+    except TemplateSyntaxError as exc:
+        raise _syntax_error(exc) from None
+    except Exception as exc:
+        line = _template_line(exc)
+        where = f" on line {line}" if line else ""
+        raise RenderError(f"{type(exc).__name__}{where}: {exc}") from None
