@@ -1,0 +1,106 @@
+"""PDF rendering with WeasyPrint: Jinja first, then layout with a fetcher that only reaches the assets folder.
+
+Assets convention: reference assets by a relative URL, e.g. `<img src="logo.svg">` or
+`url(fonts/inter.woff2)`. Relative URLs resolve against `ASSET_BASE_URL`, which maps to `assets_dir`
+(symlinks and `..` resolved; nothing outside it). `data:` URIs are allowed. Any other URL (file:, http:,
+https:) makes the render fail with UnsafeTemplateError naming the URL. `css` is static (not Jinja).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import weasyprint
+from weasyprint.pdf import VARIANTS
+from weasyprint.urls import FatalURLFetchingError
+
+from renderers.environment import check_syntax, render_text
+from renderers.errors import RenderError, UnsafeTemplateError
+from renderers.pdf_fetcher import ASSET_BASE_URL, AssetFetcher, RefusedFetch
+
+
+@dataclass(frozen=True)
+class PdfTemplate:
+    """An HTML document (Jinja) and an optional static stylesheet with the `@page` rules."""
+
+    html: str
+    css: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """The PDF bytes and their page count (for billing, postage and checks)."""
+
+    data: bytes
+    pages: int
+
+
+def _w3c(moment: datetime) -> str:
+    """WeasyPrint takes metadata dates as W3C strings; naive datetimes are taken as UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _refusal(fetcher: AssetFetcher, exc: BaseException) -> RenderError:
+    """A forbidden URL is UnsafeTemplateError; a missing asset is a plain RenderError."""
+    refused = exc if isinstance(exc, RefusedFetch) else next(iter(fetcher.refused), None)
+    if refused is None:
+        return RenderError(f"PDF resource could not be fetched: {exc}", field="pdf")
+    error = UnsafeTemplateError if refused.unsafe else RenderError
+    return error(f"{refused.reason}: {refused.url}", field="pdf")
+
+
+def _layout(html: str, css: str | None, fetcher: AssetFetcher) -> Any:
+    """Parse and lay out; a refused fetch arrives as a BaseException and becomes UnsafeTemplateError."""
+    try:
+        document = weasyprint.HTML(string=html, base_url=ASSET_BASE_URL, url_fetcher=fetcher)
+        sheets = [weasyprint.CSS(string=css, base_url=ASSET_BASE_URL, url_fetcher=fetcher)] if css else []
+        return document.render(stylesheets=sheets)
+    except FatalURLFetchingError as exc:
+        raise _refusal(fetcher, exc) from None
+    except Exception as exc:  # WeasyPrint's own failures: report them, never crash the worker
+        raise RenderError(f"PDF layout failed: {type(exc).__name__}: {exc}", field="pdf") from exc
+
+
+def render_pdf(
+    template: PdfTemplate,
+    context: Mapping[str, Any],
+    *,
+    locale: str = "en",
+    timezone: str = "UTC",
+    assets_dir: Path | None = None,
+    pdf_variant: str | None = None,
+    created: datetime | None = None,
+) -> RenderedPdf:
+    """Render one personalised PDF; with `created` set the same inputs give byte-identical output."""
+    if pdf_variant is not None and pdf_variant not in VARIANTS:
+        raise RenderError(f"unknown PDF variant {pdf_variant!r}", field="pdf_variant")
+    try:
+        html = render_text(template.html, context, locale=locale, timezone=timezone, autoescape=True)
+    except RenderError as exc:
+        exc.field = exc.field or "pdf"
+        raise
+    fetcher = AssetFetcher(assets_dir)
+    document = _layout(html, template.css, fetcher)
+    if fetcher.refused:  # in case some WeasyPrint code path caught the refusal and only logged it
+        raise _refusal(fetcher, fetcher.refused[0])
+    if created is not None:
+        document.metadata.created = document.metadata.modified = _w3c(created)
+    try:
+        data = document.write_pdf(pdf_variant=pdf_variant)
+    except FatalURLFetchingError as exc:
+        raise _refusal(fetcher, exc) from None
+    return RenderedPdf(data=bytes(data), pages=len(document.pages))
+
+
+def check_pdf_template(template: PdfTemplate) -> None:
+    """Syntax-check the HTML part at save time (the CSS is static and checked by rendering a sample)."""
+    try:
+        check_syntax(template.html)
+    except RenderError as exc:
+        exc.field = exc.field or "pdf"
+        raise
