@@ -7,6 +7,7 @@ replace what an earlier one archived.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -37,6 +38,13 @@ class ObjectNotFound(ArchiveError):
     """No object under that key."""
 
 
+class InvalidKey(ObjectNotFound, ValueError):
+    """A key that cannot name any archived object (not a content key, or an attempt at path traversal)."""
+
+
+_CONTENT_KEY = re.compile(r"sha256/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})")
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -44,6 +52,14 @@ def sha256_hex(data: bytes) -> str:
 def content_key(digest: str) -> str:
     """The key of content with this SHA-256: fanned out by its first bytes to keep directories small."""
     return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
+
+
+def digest_of_key(key: str) -> str:
+    """The SHA-256 a content key names; `InvalidKey` for anything `content_key` could not have produced."""
+    match = _CONTENT_KEY.fullmatch(key)
+    if match is None or not match[3].startswith(match[1] + match[2]):
+        raise InvalidKey(f"not an archive content key: {key[:120]!r}")
+    return match[3]
 
 
 @runtime_checkable

@@ -1,0 +1,247 @@
+"""Email over SMTP: the archived MIME bytes handed to a relay, unchanged, on one reused connection.
+
+Replies are sorted as the outbox workers need them: 4xx and anything that leaves the outcome unknown or hints
+at a configuration problem (refused connection, timeout, failed AUTH) keep the message for a retry; only a 5xx
+about this message gives up on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import smtplib
+import socket
+import ssl
+import threading
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from delivery.base import Channel, DeliveryResult, Outcome, OutgoingMessage, ProviderConfigurationError
+
+_QUEUE_ID = re.compile(r"queued as\s+<?([^\s<>]+)>?", re.IGNORECASE)
+_BARE_EOL = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+# 5xx replies that mean "this client may not send" rather than "this message cannot be delivered".
+_CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
+
+
+class _NothingSent(Exception):
+    """The connection died before DATA: the server cannot have accepted the message, so a retry is safe."""
+
+
+class SmtpProvider:
+    """Hands email payloads to an SMTP relay (STARTTLS or implicit TLS, optional AUTH)."""
+
+    channel = Channel.EMAIL
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        use_ssl: bool = False,
+        timeout: float = 10.0,
+        local_hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        name: str = "smtp",
+    ) -> None:
+        if starttls and use_ssl:
+            raise ProviderConfigurationError("choose STARTTLS or implicit TLS (use_ssl), not both")
+        if (username is None) != (password is None):
+            raise ProviderConfigurationError("SMTP username and password go together")
+        if not host or not 0 < port < 65536:
+            raise ProviderConfigurationError(f"invalid SMTP address {host!r}:{port}")
+        self.name = name
+        self.host, self.port = host, port
+        self._username, self._password = username, password
+        self._starttls, self._use_ssl = starttls, use_ssl
+        self._timeout = timeout
+        self._local_hostname = local_hostname or socket.getfqdn()
+        self._ssl_context = ssl_context or (ssl.create_default_context() if starttls or use_ssl else None)
+        self._lock = threading.Lock()
+        self._conn: smtplib.SMTP | None = None
+
+    # public ------------------------------------------------------------------------------------------------
+    def send(self, message: OutgoingMessage) -> DeliveryResult:
+        """One SMTP transaction; reconnects once when a reused connection turns out to be closed."""
+        if message.channel is not Channel.EMAIL:
+            return self._result(Outcome.PERMANENT_ERROR, f"{self.name} sends email, not {message.channel}")
+        if _BARE_EOL.search(message.payload):
+            detail = (
+                "payload has bare CR or LF; SMTP needs CRLF line endings to send the archived bytes as is"
+            )
+            return self._result(Outcome.PERMANENT_ERROR, detail)
+        with self._lock:
+            return self._send_locked(message)
+
+    def close(self) -> None:
+        """QUIT the pooled connection (politely, ignoring a server that is already gone)."""
+        with self._lock:
+            self._drop(quit_=True)
+
+    # connection --------------------------------------------------------------------------------------------
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def _connect(self) -> smtplib.SMTP:
+        conn: smtplib.SMTP
+        if self._use_ssl:
+            conn = smtplib.SMTP_SSL(
+                self.host,
+                self.port,
+                local_hostname=self._local_hostname,
+                timeout=self._timeout,
+                context=self._ssl_context,
+            )
+        else:
+            conn = smtplib.SMTP(
+                self.host, self.port, local_hostname=self._local_hostname, timeout=self._timeout
+            )
+        try:
+            conn.ehlo_or_helo_if_needed()
+            if self._starttls:
+                conn.starttls(context=self._ssl_context)
+                conn.ehlo()
+            if self._username is not None and self._password is not None:
+                conn.login(self._username, self._password)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _drop(self, *, quit_: bool = False) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        if quit_:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                conn.quit()
+        conn.close()
+
+    # sending -----------------------------------------------------------------------------------------------
+    def _send_locked(self, message: OutgoingMessage) -> DeliveryResult:
+        reused = self._conn is not None
+        try:
+            try:
+                reply = self._transaction(self._connection(), message)
+            except _NothingSent:
+                self._drop()
+                if not reused:
+                    raise
+                reply = self._transaction(self._connection(), message)
+        except _NothingSent as exc:
+            self._drop()
+            return self._failure(exc.__cause__ or exc)
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
+            if _connection_unusable(exc):
+                self._drop()
+            return self._failure(exc)
+        return DeliveryResult(Outcome.ACCEPTED, self.name, _provider_message_id(reply, message.payload))
+
+    def _transaction(self, conn: smtplib.SMTP, message: OutgoingMessage) -> str:
+        """MAIL, RCPT, DATA; the final 250 reply text."""
+        try:
+            self._envelope(conn, message)
+        except smtplib.SMTPServerDisconnected as exc:
+            raise _NothingSent(str(exc)) from exc
+        code, reply = conn.data(message.payload)
+        if code != 250:
+            _reset(conn)
+            raise smtplib.SMTPDataError(code, reply)
+        return reply.decode("utf-8", "replace")
+
+    def _envelope(self, conn: smtplib.SMTP, message: OutgoingMessage) -> None:
+        options = _mail_options(conn, message)
+        code, reply = conn.mail(message.sender, options)
+        if code != 250:
+            _reset(conn)
+            raise smtplib.SMTPSenderRefused(code, reply, message.sender)
+        code, reply = conn.rcpt(message.recipient)
+        if code not in (250, 251):
+            _reset(conn)
+            raise smtplib.SMTPRecipientsRefused({message.recipient: (code, reply)})
+
+    # outcomes ----------------------------------------------------------------------------------------------
+    def _failure(self, exc: BaseException) -> DeliveryResult:
+        outcome, detail = _classify(exc)
+        return self._result(outcome, detail)
+
+    def _result(self, outcome: Outcome, detail: str) -> DeliveryResult:
+        return DeliveryResult(outcome, self.name, None, detail)
+
+
+def _mail_options(conn: smtplib.SMTP, message: OutgoingMessage) -> list[str]:
+    """Declare 8-bit content and UTF-8 addresses when the server supports them."""
+    options: list[str] = []
+    if not message.payload.isascii() and conn.has_extn("8bitmime"):
+        options.append("BODY=8BITMIME")
+    if not (message.sender + message.recipient).isascii() and conn.has_extn("smtputf8"):
+        options.append("SMTPUTF8")
+    return options
+
+
+def _connection_unusable(exc: BaseException) -> bool:
+    """After a plain refusal the session goes on; after anything else (or a 421 goodbye) start afresh."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException) and not isinstance(exc, smtplib.SMTPConnectError):
+        return exc.smtp_code == 421 or isinstance(
+            exc, smtplib.SMTPAuthenticationError | smtplib.SMTPHeloError
+        )
+    return True
+
+
+def _reset(conn: smtplib.SMTP) -> None:
+    """Abort the transaction so the connection can carry the next message."""
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        conn.rset()
+
+
+def _classify(exc: BaseException) -> tuple[Outcome, str]:
+    """Map an smtplib failure to an outcome and a detail naming the SMTP code and text."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return Outcome.TRANSIENT_ERROR, f"SMTP authentication failed, check the credentials: {_reply(exc)}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return Outcome.TRANSIENT_ERROR, f"SMTP server lacks a required feature (configuration): {exc}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(exc.recipients.values()))
+        return _by_code(code, f"recipient refused: {code} {text.decode('utf-8', 'replace')}")
+    if isinstance(exc, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
+        return Outcome.TRANSIENT_ERROR, f"SMTP server refused the session: {_reply(exc)}"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return _by_code(exc.smtp_code, f"sender refused: {_reply(exc)}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _by_code(exc.smtp_code, f"message refused: {_reply(exc)}")
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return Outcome.TRANSIENT_ERROR, f"TLS failure talking to the SMTP server: {exc}"
+    if isinstance(exc, smtplib.SMTPException | OSError):
+        return Outcome.TRANSIENT_ERROR, f"SMTP connection problem: {type(exc).__name__}: {exc}"
+    return Outcome.PERMANENT_ERROR, f"message cannot be sent over SMTP: {exc}"
+
+
+def _by_code(code: int, detail: str) -> tuple[Outcome, str]:
+    if 500 <= code < 600 and code not in _CONFIGURATION_CODES:
+        return Outcome.PERMANENT_ERROR, detail
+    return Outcome.TRANSIENT_ERROR, detail
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    text = (
+        exc.smtp_error.decode("utf-8", "replace")
+        if isinstance(exc.smtp_error, bytes)
+        else str(exc.smtp_error)
+    )
+    return f"{exc.smtp_code} {text}"
+
+
+def _provider_message_id(reply: str, payload: bytes) -> str | None:
+    """The relay's queue id when it tells us ("queued as X"), else the message's own Message-ID."""
+    if match := _QUEUE_ID.search(reply):
+        return match.group(1)
+    headers = BytesHeaderParser(policy=compat32).parsebytes(payload)
+    message_id = headers.get("Message-ID")
+    return str(message_id).strip() if message_id else None
