@@ -1,0 +1,53 @@
+"""Which role may do what. One table, so a review of access rights reads one screen."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from ccm.access.models import Role
+
+
+class Permission(StrEnum):
+    TEMPLATES_READ = "templates:read"
+    TEMPLATES_WRITE = "templates:write"
+    CUSTOMERS_READ = "customers:read"
+    CUSTOMERS_WRITE = "customers:write"
+    MESSAGES_SEND = "messages:send"
+    MESSAGES_READ = "messages:read"
+    ARCHIVE_READ = "archive:read"
+    OUTBOX_READ = "outbox:read"
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.MARKETER: frozenset(
+        {
+            Permission.TEMPLATES_READ,
+            Permission.TEMPLATES_WRITE,
+            Permission.CUSTOMERS_READ,
+            Permission.MESSAGES_READ,
+            Permission.OUTBOX_READ,
+        }
+    ),
+    Role.SENDER: frozenset(
+        {
+            Permission.TEMPLATES_READ,
+            Permission.CUSTOMERS_READ,
+            Permission.CUSTOMERS_WRITE,
+            Permission.MESSAGES_SEND,
+            Permission.MESSAGES_READ,
+        }
+    ),
+    Role.COMPLIANCE: frozenset(
+        {
+            Permission.TEMPLATES_READ,
+            Permission.CUSTOMERS_READ,
+            Permission.MESSAGES_READ,
+            Permission.ARCHIVE_READ,
+        }
+    ),
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in GRANTS[role]

@@ -1,0 +1,20 @@
+"""Imports every table so that SQLModel's metadata (and Alembic) sees the whole schema."""
+
+from ccm.access.models import ApiKey
+from ccm.communications.models import IdempotencyRecord, Message
+from ccm.compliance.models import ArchiveEntry
+from ccm.customers.models import Customer, Unsubscription
+from ccm.engagement.models import Event
+from ccm.registry.models import Template, TemplateVersion
+
+__all__ = [
+    "ApiKey",
+    "ArchiveEntry",
+    "Customer",
+    "Event",
+    "IdempotencyRecord",
+    "Message",
+    "Template",
+    "TemplateVersion",
+    "Unsubscription",
+]

@@ -1,0 +1,59 @@
+"""The ASGI application: routers, error handlers, limits and the process's long-lived parts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from ccm import health
+from ccm.background import BackgroundServices
+from ccm.communications import routes as messages
+from ccm.compliance import routes as archive
+from ccm.customers import routes as customers
+from ccm.engagement import routes as engagement
+from ccm.engagement import webhooks
+from ccm.errors import install_error_handlers
+from ccm.limits import BodySizeLimit
+from ccm.registry import routes as templates
+from ccm.runtime import Runtime
+from ccm.settings import Settings, get_settings
+from ccm.web import routes as web
+from ccm.web.rendering import STATIC_DIR
+
+DESCRIPTION = """
+ccm renders personalised **email, SMS and PDF** communications from versioned templates, sends them through
+channel providers, archives the exact bytes of every one, and tracks engagement onto the customer record.
+
+Authenticate with `Authorization: Bearer <API key>` (create one with `ccm keys create --role admin`).
+Errors always look like `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, background: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    run_background = settings.run_worker if background is None else background
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.build(settings)
+        app.state.runtime = runtime
+        services = BackgroundServices(runtime) if run_background else None
+        if services is not None:
+            services.start()
+        try:
+            yield
+        finally:
+            if services is not None:
+                services.stop()
+            runtime.close()
+
+    app = FastAPI(title="ccm", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    for module in (health, templates, customers, messages, archive, engagement, webhooks, web):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,51 @@
+"""What runs beside the API in one process (the embedded default): a worker thread and the scheduler."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from ccm.communications.idempotency import purge_expired
+from ccm.communications.worker import Worker
+from ccm.database import session_scope
+from ccm.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+
+def purge_idempotency_keys(runtime: Runtime) -> None:
+    with session_scope(runtime.engine) as session:
+        removed = purge_expired(session)
+    if removed:
+        logger.info("purged %d expired idempotency keys", removed)
+
+
+class BackgroundServices:
+    def __init__(self, runtime: Runtime, *, concurrency: int = 1, scheduler: bool = True) -> None:
+        self.runtime = runtime
+        self.concurrency = concurrency
+        self.stop_event = threading.Event()
+        self.worker = Worker(runtime)
+        self.thread = threading.Thread(target=self._run_worker, name="ccm-worker", daemon=True)
+        self.scheduler: BackgroundScheduler | None = None
+        if scheduler:
+            self.scheduler = BackgroundScheduler(timezone="UTC")
+            self.scheduler.add_job(
+                purge_idempotency_keys, "interval", minutes=15, args=[runtime], id="purge-idempotency-keys"
+            )
+
+    def _run_worker(self) -> None:
+        self.worker.run(self.stop_event, concurrency=self.concurrency)
+
+    def start(self) -> None:
+        self.thread.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.stop_event.set()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.thread.join(timeout)

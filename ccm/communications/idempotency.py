@@ -1,0 +1,95 @@
+"""Idempotency-Key handling as Stripe and the IETF draft define it.
+
+Same key + same body replays the first response; same key + another body is a 422; a key whose first
+request has not committed yet is a 409. The record is written in the same transaction as the messages,
+so either both exist or neither does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ccm.communications.models import IdempotencyRecord
+from ccm.database import utcnow
+from ccm.errors import ApiError, Conflict, Unprocessable
+
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def validate_key(key: str) -> str:
+    if not KEY_PATTERN.fullmatch(key):
+        raise ApiError(
+            "Idempotency-Key must be 1-255 printable ASCII characters without spaces",
+            field="Idempotency-Key",
+            code="invalid_idempotency_key",
+        )
+    return key
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def replay(session: Session, key: str, body_hash: str) -> IdempotencyRecord | None:
+    """The stored response for a retry of the same request, or None when the key is new (or expired)."""
+    record = session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key)).first()
+    if record is None:
+        return None
+    if record.expires_at <= utcnow():
+        session.delete(record)
+        session.flush()
+        return None
+    if record.request_hash != body_hash:
+        raise Unprocessable(
+            "Idempotency-Key was already used with a different request body",
+            field="Idempotency-Key",
+            code="idempotency_key_reused",
+        )
+    return record
+
+
+def remember(
+    session: Session,
+    *,
+    key: str,
+    body_hash: str,
+    api_key_id: int | None,
+    status: int,
+    response: dict[str, Any],
+    ttl_hours: int,
+) -> None:
+    """Store the response beside the messages; a concurrent twin loses on the unique key."""
+    now = utcnow()
+    record = IdempotencyRecord(
+        key=key,
+        api_key_id=api_key_id,
+        request_hash=body_hash,
+        response_status=status,
+        response_body=response,
+        created_at=now,
+        expires_at=now + timedelta(hours=ttl_hours),
+    )
+    try:
+        with session.begin_nested():
+            session.add(record)
+    except IntegrityError:
+        raise Conflict(
+            "a request with this Idempotency-Key is being processed; retry shortly",
+            field="Idempotency-Key",
+            code="idempotency_key_in_use",
+        ) from None
+
+
+def purge_expired(session: Session) -> int:
+    expired = session.exec(select(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())).all()
+    for record in expired:
+        session.delete(record)
+    return len(expired)

@@ -1,0 +1,79 @@
+"""The outbox: one row per message per channel, claimed by workers; and the idempotency keys of sends."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ccm.database import JSONType, UTCDateTime, utcnow
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    ARCHIVED = "archived"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATUSES = frozenset(
+    {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.BOUNCED, MessageStatus.FAILED, MessageStatus.CANCELLED}
+)
+CLAIMABLE_STATUSES = (MessageStatus.QUEUED, MessageStatus.RENDERING, MessageStatus.ARCHIVED, MessageStatus.SENDING)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_claim", "status", "priority", "next_attempt_at"),
+        Index("ix_messages_customer_created", "customer_id", "created_at"),
+        Index("ix_messages_provider_message_id", "provider_message_id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    customer_id: int = Field(foreign_key="customers.id")
+    template_version_id: int = Field(foreign_key="template_versions.id")
+    template_key: str = Field(max_length=100)
+    template_version: int
+    category: str = Field(max_length=20)
+    channel: str = Field(max_length=10)
+    recipient: str = Field(max_length=320)
+    status: MessageStatus = Field(sa_column=Column(String(20), nullable=False))
+    priority: int = 0
+    context: dict[str, Any] = Field(sa_type=JSONType)
+    context_sha256: str = Field(max_length=64)
+    send_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_by: str | None = Field(default=None, max_length=100)
+    provider: str | None = Field(default=None, max_length=50)
+    provider_message_id: str | None = Field(default=None, max_length=200)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to a keyed request, replayed to every retry of the same request."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255)
+    api_key_id: int | None = Field(default=None, foreign_key="api_keys.id")
+    request_hash: str = Field(max_length=64)
+    response_status: int
+    response_body: dict[str, Any] = Field(sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

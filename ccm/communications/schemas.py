@@ -1,0 +1,79 @@
+"""Send requests and message views on the wire."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ccm.validation import Identifier, JsonObject, TemplateKey
+from delivery import Channel
+
+
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template: TemplateKey
+    customer_id: Identifier
+    channels: Annotated[list[Channel], Field(min_length=1, max_length=3)] | None = None
+    data: JsonObject = Field(default_factory=dict)
+    send_at: datetime | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _distinct(cls, value: list[Channel] | None) -> list[Channel] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("channels must not repeat")
+        return value
+
+    @field_validator("send_at")
+    @classmethod
+    def _reasonable(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not 2000 <= value.year <= 2200:
+            raise ValueError("send_at must be between the years 2000 and 2200")
+        return value
+
+
+class QueuedMessage(BaseModel):
+    id: str
+    channel: str
+    status: str
+
+
+class MessagesAccepted(BaseModel):
+    messages: list[QueuedMessage]
+
+
+class MessageEvent(BaseModel):
+    type: str
+    occurred_at: datetime
+    detail: dict[str, Any]
+
+
+class ArchiveReference(BaseModel):
+    sha256: str
+    size: int
+    content_type: str
+    url: str
+
+
+class MessageOut(BaseModel):
+    id: str
+    template: str
+    template_version: int
+    category: str
+    channel: str
+    customer_id: str
+    recipient: str
+    status: str
+    attempts: int
+    send_at: datetime | None
+    next_attempt_at: datetime | None
+    provider: str | None
+    provider_message_id: str | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    archive: ArchiveReference | None
+    events: list[MessageEvent]

@@ -1,0 +1,113 @@
+"""Customer shapes on the wire; email, phone, locale and timezone are validated before they are stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from babel import Locale, UnknownLocaleError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from ccm.validation import JsonObject
+
+
+def normalise_phone(value: str) -> str:
+    """E.164 or nothing: the number must carry its country code and be a possible number."""
+    if not value.startswith("+"):
+        raise ValueError("phone must be in E.164 format, e.g. +393471234567")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as error:
+        raise ValueError(f"phone is not a valid number: {error}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("phone is not a valid number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_locale(value: str) -> str:
+    """A locale Babel knows, written the POSIX way (`it`, `de_CH`)."""
+    if len(value) > 35 or not value.replace("-", "_").replace("_", "").isalnum():
+        raise ValueError(f"unknown locale '{value}'")
+    try:
+        return str(Locale.parse(value.replace("-", "_")))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(f"unknown locale '{value}'") from None
+
+
+def normalise_timezone(value: str) -> str:
+    if len(value) > 64 or "\x00" in value or value.startswith(("/", ".")) or ".." in value:
+        raise ValueError(f"unknown timezone '{value}'")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown timezone '{value}'") from None
+    return value
+
+
+class CustomerUpsert(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[EmailStr, Field(max_length=320)] | None = None
+    phone: Annotated[str, Field(max_length=20)] | None = None
+    locale: Annotated[str, Field(max_length=35)] = "en"
+    timezone: Annotated[str, Field(max_length=64)] = "UTC"
+    attributes: JsonObject = Field(default_factory=dict)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_phone(value)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        return normalise_locale(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return normalise_timezone(value)
+
+
+class EngagementSummary(BaseModel):
+    sent: int
+    delivered: int
+    opened: int
+    clicked: int
+    failed: int
+    last_sent_at: datetime | None
+    last_opened_at: datetime | None
+    last_clicked_at: datetime | None
+
+
+class Consent(BaseModel):
+    unsubscribed_channels: list[str]
+
+
+class CustomerOut(BaseModel):
+    external_id: str
+    email: str | None
+    phone: str | None
+    locale: str
+    timezone: str
+    attributes: dict[str, Any]
+    consent: Consent
+    engagement: EngagementSummary
+    created_at: datetime
+    updated_at: datetime
+
+
+class TimelineEvent(BaseModel):
+    type: str
+    occurred_at: datetime
+    message_id: str | None
+    channel: str | None
+    detail: dict[str, Any]
+
+
+class Timeline(BaseModel):
+    external_id: str
+    events: list[TimelineEvent]
+    next_before_id: int | None

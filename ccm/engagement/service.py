@@ -1,0 +1,86 @@
+"""Events onto the customer record: every send, open, click and opt-out lands in one timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from ccm.customers.models import Customer
+from ccm.customers.schemas import EngagementSummary, TimelineEvent
+from ccm.engagement.models import Event, EventType
+
+
+def record_event(
+    session: Session,
+    *,
+    customer_id: int,
+    type: EventType,
+    message_id: str | None = None,
+    channel: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Event:
+    event = Event(customer_id=customer_id, type=type, message_id=message_id, channel=channel, detail=detail or {})
+    session.add(event)
+    session.flush()
+    return event
+
+
+def has_event(session: Session, message_id: str, type: EventType) -> bool:
+    statement = select(Event.id).where(Event.message_id == message_id, Event.type == type).limit(1)
+    return session.exec(statement).first() is not None
+
+
+def engagement_summary(session: Session, customer: Customer) -> EngagementSummary:
+    """Counts per kind of event; opens and clicks count messages, not repeated hits on one message."""
+    rows = session.exec(
+        select(
+            Event.type,
+            func.count(func.distinct(Event.message_id)),
+            func.max(Event.occurred_at),
+        )
+        .where(Event.customer_id == customer.id)
+        .group_by(Event.type)
+    ).all()
+    counts: dict[str, tuple[int, datetime | None]] = {str(kind): (count, last) for kind, count, last in rows}
+
+    def count(kind: EventType) -> int:
+        return counts.get(kind.value, (0, None))[0]
+
+    def last(kind: EventType) -> datetime | None:
+        return counts.get(kind.value, (0, None))[1]
+
+    return EngagementSummary(
+        sent=count(EventType.SENT),
+        delivered=count(EventType.DELIVERED),
+        opened=count(EventType.OPENED),
+        clicked=count(EventType.CLICKED),
+        failed=count(EventType.FAILED),
+        last_sent_at=last(EventType.SENT),
+        last_opened_at=last(EventType.OPENED),
+        last_clicked_at=last(EventType.CLICKED),
+    )
+
+
+def timeline(
+    session: Session, customer: Customer, *, limit: int = 100, before_id: int | None = None
+) -> tuple[list[TimelineEvent], int | None]:
+    """Newest first, paged by event id so a busy customer's history stays cheap to read."""
+    statement = select(Event).where(Event.customer_id == customer.id)
+    if before_id is not None:
+        statement = statement.where(col(Event.id) < before_id)
+    events = list(session.exec(statement.order_by(col(Event.id).desc()).limit(limit + 1)).all())
+    next_before = events[limit - 1].id if len(events) > limit else None
+    items = [
+        TimelineEvent(
+            type=event.type,
+            occurred_at=event.occurred_at,
+            message_id=event.message_id,
+            channel=event.channel,
+            detail=event.detail,
+        )
+        for event in events[:limit]
+    ]
+    return items, next_before

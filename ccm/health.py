@@ -1,0 +1,30 @@
+"""Liveness with substance: the database answers and the archive store can be written to."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from archive import ArchiveError
+from ccm.dependencies import RuntimeDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", responses={503: {"description": "a dependency is down"}})
+def health(runtime: RuntimeDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        with runtime.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # any driver error means "not reachable" here
+        checks["database"] = f"error: {error.__class__.__name__}"
+    try:
+        runtime.archive.check()
+        checks["archive"] = "ok"
+    except ArchiveError as error:
+        checks["archive"] = f"error: {error}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks}, 200 if healthy else 503)

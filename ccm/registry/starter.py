@@ -1,0 +1,61 @@
+"""Loads the starter template library (`templates/<key>/`) into the registry, once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from ccm.registry import service
+from ccm.registry.models import Template
+from ccm.registry.schemas import TemplateCreate
+
+PART_FILES = {
+    ("email", "mjml"): "email.mjml",
+    ("email", "html"): "email.html",
+    ("email", "text"): "email.txt",
+    ("sms", "text"): "sms.txt",
+    ("pdf", "html"): "pdf.html",
+    ("pdf", "css"): "pdf.css",
+}
+
+
+def read_starter_template(folder: Path) -> TemplateCreate:
+    """One folder as a create request; the folder layout is described in templates/README.md."""
+    meta: dict[str, Any] = json.loads((folder / "template.json").read_text(encoding="utf-8"))
+    parts: dict[str, dict[str, Any]] = {}
+    if "email" in meta:
+        parts["email"] = dict(meta["email"])
+    for (part, field), filename in PART_FILES.items():
+        path = folder / filename
+        if path.is_file():
+            parts.setdefault(part, {})[field] = path.read_text(encoding="utf-8")
+    return TemplateCreate.model_validate(
+        {
+            "key": meta.get("key", folder.name),
+            "name": meta["name"],
+            "category": meta["category"],
+            "description": meta.get("description", ""),
+            "sample_data": meta.get("sample_data", {}),
+            "parts": parts,
+        }
+    )
+
+
+def starter_folders(templates_dir: Path) -> list[Path]:
+    return sorted(p for p in templates_dir.iterdir() if p.is_dir() and (p / "template.json").is_file())
+
+
+def load_starter_templates(session: Session, templates_dir: Path) -> list[str]:
+    """Create and publish each starter template the registry does not have yet; returns the keys added."""
+    added = []
+    for folder in starter_folders(templates_dir):
+        request = read_starter_template(folder)
+        if session.exec(select(Template).where(Template.key == request.key)).first() is not None:
+            continue
+        service.create_template(session, request)
+        service.publish(session, request.key, 1)
+        added.append(request.key)
+    return added

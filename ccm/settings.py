@@ -1,0 +1,133 @@
+"""Every knob of the service, read once from `CCM_*` environment variables (or a `.env` file)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_SECRET_FILE = "secret.key"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+    TEST = "test"
+
+
+class EmailProviderName(StrEnum):
+    OUTBOX = "outbox"
+    SMTP = "smtp"
+
+
+class SmsProviderName(StrEnum):
+    OUTBOX = "outbox"
+    TWILIO = "twilio"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CCM_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    archive_url: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    base_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: str = ""
+    templates_dir: Path = PROJECT_ROOT / "templates"
+
+    email_provider: EmailProviderName = EmailProviderName.OUTBOX
+    email_from: str = "ccm <noreply@ccm.localhost>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: float = Field(default=10.0, gt=0)
+
+    sms_provider: SmsProviderName = SmsProviderName.OUTBOX
+    sms_from: str = "ccm"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_base_url: str = "https://api.twilio.com"
+
+    run_worker: bool = True
+    worker_poll_interval: float = Field(default=0.5, gt=0)
+    worker_batch_size: int = Field(default=20, ge=1, le=1000)
+    lease_seconds: int = Field(default=120, ge=5)
+    max_attempts: int = Field(default=8, ge=1)
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    idempotency_ttl_hours: int = Field(default=24, ge=1)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    pdf_variant: str | None = "pdf/a-3b"
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Self:
+        """Derive embedded defaults from `data_dir`, and refuse a missing secret outside development."""
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'ccm.db'}"
+        if not self.archive_url:
+            self.archive_url = (self.data_dir / "archive").as_uri()
+        if not self.base_url:
+            self.base_url = f"http://{self.host}:{self.port}"
+        if not self.secret_key:
+            if self.env is Environment.PRODUCTION:
+                raise ValueError("CCM_SECRET_KEY must be set in production (32+ random characters)")
+            self.secret_key = _development_secret(self.data_dir)
+        if self.env is Environment.PRODUCTION and len(self.secret_key) < 32:
+            raise ValueError("CCM_SECRET_KEY must be at least 32 characters in production")
+        if self.sms_provider is SmsProviderName.TWILIO and not (
+            self.twilio_account_sid and self.twilio_auth_token and self.twilio_from
+        ):
+            raise ValueError(
+                "CCM_SMS_PROVIDER=twilio needs CCM_TWILIO_ACCOUNT_SID, CCM_TWILIO_AUTH_TOKEN and CCM_TWILIO_FROM"
+            )
+        return self
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.templates_dir / "_assets"
+
+    @property
+    def email_domain(self) -> str:
+        """The domain used in Message-IDs: the sender address's domain."""
+        address = self.email_from.rsplit("<", 1)[-1].rstrip(">").strip()
+        return address.rsplit("@", 1)[-1] or "ccm.localhost"
+
+
+def _development_secret(data_dir: Path) -> str:
+    """A per-checkout random secret kept under `var/`, so tokens survive restarts of `make run`."""
+    path = data_dir / DEVELOPMENT_SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,69 @@
+"""Input rules shared by every API shape: text the database can store, JSON the renderers can use."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, StringConstraints
+
+MAX_JSON_DEPTH = 20
+MAX_JSON_ITEMS = 10_000
+
+
+def _refuse_control_characters(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _refuse_line_breaks(value: str) -> str:
+    if any(char in value for char in "\x00\r\n"):
+        raise ValueError("must be a single line without control characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_refuse_control_characters)]
+"""Free text: anything but NUL, which PostgreSQL cannot store."""
+
+Line = Annotated[str, AfterValidator(_refuse_line_breaks)]
+"""A single line (names, subjects, identifiers): no CR, LF or NUL."""
+
+Identifier = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]*$"),
+]
+"""An external identifier as CRMs issue them: letters, digits and . _ : @ + -, 1-200 characters."""
+
+TemplateKey = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+
+
+def check_json_document(value: Any, *, path: str = "") -> Any:
+    """Refuse JSON the pipeline cannot faithfully store or render: NULs, absurd depth or size."""
+    count = 0
+
+    def walk(node: Any, where: str, depth: int) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_JSON_ITEMS:
+            raise ValueError(f"{path or 'document'} has more than {MAX_JSON_ITEMS} values")
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"{where or path} is nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(node, str):
+            if "\x00" in node:
+                raise ValueError(f"{where or path} must not contain NUL characters")
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                if not isinstance(key, str) or "\x00" in key:
+                    raise ValueError(f"{where or path} has a key with a NUL character")
+                walk(child, f"{where}.{key}" if where else key, depth + 1)
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(child, f"{where}[{index}]", depth + 1)
+        elif isinstance(node, float) and node != node:  # NaN
+            raise ValueError(f"{where or path} is not a number")
+
+    walk(value, "", 0)
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(check_json_document)]
