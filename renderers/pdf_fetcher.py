@@ -14,7 +14,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 ASSET_BASE_URL = "https://assets.ccm.invalid/"
 
 
-class RefusedFetch(FatalURLFetchingError):
+class RefusedFetch(FatalURLFetchingError):  # type: ignore[misc]
     """Stops the render (BaseException, not a warning) when a template reaches for a forbidden URL."""
 
     def __init__(self, url: str, reason: str, *, unsafe: bool = True) -> None:
