@@ -20,6 +20,7 @@ from delivery.base import Channel, DeliveryResult, Outcome, OutgoingMessage, Pro
 
 _QUEUE_ID = re.compile(r"queued as\s+<?([^\s<>]+)>?", re.IGNORECASE)
 _BARE_EOL = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # smtplib would silently cut an address at a line break
 # 5xx replies that mean "this client may not send" rather than "this message cannot be delivered".
 _CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
 
@@ -68,6 +69,8 @@ class SmtpProvider:
         """One SMTP transaction; reconnects once when a reused connection turns out to be closed."""
         if message.channel is not Channel.EMAIL:
             return self._result(Outcome.PERMANENT_ERROR, f"{self.name} sends email, not {message.channel}")
+        if _CONTROL.search(message.sender + message.recipient):
+            return self._result(Outcome.PERMANENT_ERROR, "sender or recipient contains control characters")
         if _BARE_EOL.search(message.payload):
             detail = (
                 "payload has bare CR or LF; SMTP needs CRLF line endings to send the archived bytes as is"
