@@ -1,0 +1,1 @@
+"""Stateless renderers: (template source, context) -> text or bytes; see email, pdf, sms, mime."""
