@@ -1,0 +1,138 @@
+"""OutboxProvider and its readers: what the web UI shows is exactly what a send wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from delivery import Channel, OutboxProvider, Outcome, OutgoingMessage, list_outbox, read_outbox
+
+
+def message(
+    message_id: str, channel: Channel = Channel.EMAIL, payload: bytes = b"Subject: hi\r\n\r\nx\r\n"
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        message_id=message_id,
+        channel=channel,
+        recipient="anna@example.org",
+        sender="shop@example.com",
+        payload=payload,
+        content_type="message/rfc822",
+        metadata={"template": "invoice"},
+    )
+
+
+def test_send_writes_payload_and_meta(tmp_path: Path) -> None:
+    outbox = OutboxProvider(tmp_path, Channel.EMAIL)
+
+    result = outbox.send(message("m-1"))
+
+    assert result.outcome is Outcome.ACCEPTED
+    assert result.provider == "outbox"
+    assert result.provider_message_id == "outbox-m-1"
+    assert (tmp_path / "m-1.eml").read_bytes() == b"Subject: hi\r\n\r\nx\r\n"
+    meta = json.loads((tmp_path / "m-1.meta.json").read_text())
+    assert meta["channel"] == "email"
+    assert meta["recipient"] == "anna@example.org"
+    assert meta["metadata"] == {"template": "invoice"}
+    accepted_at = datetime.fromisoformat(meta["accepted_at"])
+    assert accepted_at.tzinfo is not None
+    assert abs(datetime.now(UTC) - accepted_at) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(("channel", "suffix"), [(Channel.SMS, "json"), (Channel.PDF, "pdf")])
+def test_file_suffix_follows_the_channel(tmp_path: Path, channel: Channel, suffix: str) -> None:
+    OutboxProvider(tmp_path, channel).send(message("x1", channel, b"%PDF-1.7 or json"))
+
+    assert (tmp_path / f"x1.{suffix}").read_bytes() == b"%PDF-1.7 or json"
+
+
+def test_read_returns_entry_and_exact_bytes(tmp_path: Path) -> None:
+    payload = bytes(range(256))
+    OutboxProvider(tmp_path, Channel.PDF, name="print-outbox").send(message("p1", Channel.PDF, payload))
+
+    entry, data = read_outbox(tmp_path, "p1")
+
+    assert data == payload
+    assert entry.message_id == "p1"
+    assert entry.channel is Channel.PDF
+    assert entry.provider_message_id == "outbox-p1"
+    assert entry.metadata == {"template": "invoice"}
+
+
+def test_list_is_newest_first_filtered_and_paged(tmp_path: Path) -> None:
+    email = OutboxProvider(tmp_path, Channel.EMAIL, name="email-outbox")
+    text = OutboxProvider(tmp_path, Channel.SMS, name="sms-outbox")
+    for i in range(5):
+        email.send(message(f"e{i}"))
+        text.send(message(f"s{i}", Channel.SMS, b"{}"))
+    for age, meta in enumerate(sorted(tmp_path.glob("*.meta.json"), key=lambda p: p.name, reverse=True)):
+        os.utime(meta, ns=(0, 1_700_000_000_000_000_000 - age * 1_000_000_000))  # e4 > e3 > ... deterministic
+
+    assert [e.message_id for e in list_outbox(tmp_path, channel=Channel.EMAIL)] == [
+        "e4",
+        "e3",
+        "e2",
+        "e1",
+        "e0",
+    ]
+    assert [e.message_id for e in list_outbox(tmp_path, channel=Channel.SMS, limit=2, offset=1)] == [
+        "s3",
+        "s2",
+    ]
+    assert len(list_outbox(tmp_path)) == 10
+    assert list_outbox(tmp_path, limit=0) == []
+
+
+def test_same_message_twice_keeps_one_entry(tmp_path: Path) -> None:
+    outbox = OutboxProvider(tmp_path, Channel.EMAIL)
+
+    assert outbox.send(message("dup")).accepted
+    assert outbox.send(message("dup", payload=b"second\r\n")).accepted
+
+    assert [e.message_id for e in list_outbox(tmp_path)] == ["dup"]
+    assert read_outbox(tmp_path, "dup")[1] == b"second\r\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dup.eml", "dup.meta.json"]  # no temp files left
+
+
+@pytest.mark.parametrize(
+    "message_id", ["../escape", "a/b", "/etc/passwd", "..", ".hidden", "", "a\x00b", "x" * 300]
+)
+def test_unsafe_message_ids_are_refused(tmp_path: Path, message_id: str) -> None:
+    outbox_dir = tmp_path / "outbox"
+
+    result = OutboxProvider(outbox_dir, Channel.EMAIL).send(message(message_id))
+
+    assert result.outcome is Outcome.PERMANENT_ERROR
+    assert list(tmp_path.rglob("*.eml")) == []
+    with pytest.raises(KeyError):
+        read_outbox(outbox_dir, message_id)
+
+
+def test_unknown_ids_raise_key_error(tmp_path: Path) -> None:
+    with pytest.raises(KeyError, match="nope"):
+        read_outbox(tmp_path, "nope")
+
+
+def test_missing_directory_lists_nothing(tmp_path: Path) -> None:
+    assert list_outbox(tmp_path / "never-created") == []
+
+
+def test_wrong_channel_is_refused(tmp_path: Path) -> None:
+    result = OutboxProvider(tmp_path, Channel.SMS).send(message("m1", Channel.EMAIL))
+
+    assert result.outcome is Outcome.PERMANENT_ERROR
+
+
+def test_unwritable_directory_is_transient(tmp_path: Path) -> None:
+    outbox = OutboxProvider(tmp_path / "box", Channel.EMAIL)
+    (tmp_path / "box").rmdir()
+    (tmp_path / "box").write_text("a file where the directory was")
+
+    result = outbox.send(message("m1"))
+
+    assert result.outcome is Outcome.TRANSIENT_ERROR
