@@ -93,6 +93,7 @@ class S3Store:
                 Key=name,
                 Body=data,
                 ContentType=content_type,
+                ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode("ascii"),
                 Metadata={"sha256": digest},
                 IfNoneMatch="*",
