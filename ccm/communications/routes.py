@@ -21,7 +21,8 @@ from ccm.communications.schemas import (
 )
 from ccm.compliance.service import find_entry
 from ccm.customers.models import Customer
-from ccm.dependencies import SessionDep, SettingsDep, require
+from ccm.dependencies import RuntimeDep, SessionDep, SettingsDep, require
+from ccm.engagement.links import EngagementLinks
 from ccm.engagement.models import Event
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
@@ -51,11 +52,13 @@ def send_message(
 
 
 @router.get("/{message_id}", response_model=MessageOut)
-def get_message(message_id: MessageId, session: SessionDep, _caller: Reader) -> MessageOut:
-    return message_out(session, service.get_message(session, message_id))
+def get_message(message_id: MessageId, session: SessionDep, runtime: RuntimeDep, _caller: Reader) -> MessageOut:
+    links = EngagementLinks(runtime.settings.base_url, runtime.tokens)
+    return message_out(session, service.get_message(session, message_id), links)
 
 
-def message_out(session: Session, message: Message) -> MessageOut:
+def message_out(session: Session, message: Message, links: EngagementLinks) -> MessageOut:
+    """The message with its events, archive reference and, for documents, the customer's signed link."""
     customer = session.get(Customer, message.customer_id)
     entry = find_entry(session, message.id)
     events = session.exec(select(Event).where(Event.message_id == message.id).order_by(col(Event.id))).all()
@@ -84,5 +87,6 @@ def message_out(session: Session, message: Message) -> MessageOut:
         )
         if entry
         else None,
+        document_url=links.document_url(message.id) if message.channel == "pdf" and entry else None,
         events=[MessageEvent(type=e.type, occurred_at=e.occurred_at, detail=e.detail) for e in events],
     )

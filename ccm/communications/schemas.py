@@ -76,4 +76,5 @@ class MessageOut(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     archive: ArchiveReference | None
+    document_url: str | None = None
     events: list[MessageEvent]

@@ -1,0 +1,171 @@
+"""The service under test, on SQLite and on PostgreSQL: migrated once per database, emptied per test.
+
+`service` builds a real app (TestClient, no background thread) with settings a test may override, API
+keys for every role, and `work()` to run the outbox worker until nothing is due.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import ccm.all_models  # noqa: F401
+from ccm.access.models import Role
+from ccm.access.service import create_api_key
+from ccm.app import create_app
+from ccm.communications.worker import Worker
+from ccm.database import make_engine, session_scope
+from ccm.migrate import upgrade
+from ccm.registry.starter import load_starter_templates
+from ccm.runtime import Runtime
+from ccm.settings import PROJECT_ROOT, Settings
+
+POSTGRES_ADMIN_URL = os.environ.get("CCM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = [b for b in os.environ.get("CCM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated database of each backend, for the whole session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ccm.db'}"
+        upgrade(url)
+        yield url
+        return
+    name = f"ccm_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def empty_database(url: str) -> None:
+    engine = make_engine(url)
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    with session_scope(engine) as session:
+        if url.startswith("postgresql"):
+            session.exec(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))  # type: ignore[call-overload]
+        else:
+            for table in tables:
+                session.exec(text(f"DELETE FROM {table}"))  # type: ignore[call-overload]
+    engine.dispose()
+
+
+@dataclass
+class Service:
+    client: TestClient
+    settings: Settings
+    keys: dict[Role, str] = field(default_factory=dict)
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.client.app.state.runtime  # type: ignore[attr-defined]
+        return runtime
+
+    def headers(self, role: Role = Role.ADMIN, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}", **extra}
+
+    def work(self) -> int:
+        """Run the outbox worker until nothing is due."""
+        return Worker(self.runtime).run_until_idle()
+
+    def send(self, body: dict[str, Any], *, key: str | None = None, role: Role = Role.ADMIN) -> Any:
+        headers = self.headers(role)
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return self.client.post("/v1/messages", json=body, headers=headers)
+
+    def message(self, message_id: str) -> dict[str, Any]:
+        response = self.client.get(f"/v1/messages/{message_id}", headers=self.headers())
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+ServiceFactory = Callable[..., Service]
+
+
+@pytest.fixture
+def service_factory(database_url: str, tmp_path: Path) -> Iterator[ServiceFactory]:
+    """Build the service with settings overrides; starter templates loaded, one key per role."""
+    clients: list[TestClient] = []
+
+    def make(**overrides: Any) -> Service:
+        values: dict[str, Any] = {
+            "env": "test",
+            "data_dir": tmp_path / "var",
+            "database_url": database_url,
+            "base_url": "http://ccm.test",
+            "secret_key": "test-secret-" + "x" * 40,
+            "templates_dir": PROJECT_ROOT / "templates",
+            "run_worker": False,
+            "retry_base_seconds": 0.01,
+        }
+        values.update(overrides)
+        settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        client = TestClient(create_app(settings, background=False), raise_server_exceptions=True)
+        client.__enter__()
+        clients.append(client)
+        service = Service(client=client, settings=settings)
+        with session_scope(service.runtime.engine) as session:
+            load_starter_templates(session, settings.templates_dir)
+            for role in Role:
+                _, raw = create_api_key(session, role=role, name=f"test {role}")
+                service.keys[role] = raw
+        return service
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+    empty_database(database_url)
+
+
+@pytest.fixture
+def service(service_factory: ServiceFactory) -> Service:
+    return service_factory()
+
+
+@pytest.fixture
+def customer(service: Service) -> dict[str, Any]:
+    """An Italian customer with email and phone."""
+    body = {
+        "email": "giulia.rossi@example.com",
+        "phone": "+393471234501",
+        "locale": "it",
+        "timezone": "Europe/Rome",
+        "attributes": {"first_name": "Giulia", "last_name": "Rossi"},
+    }
+    response = service.client.put("/v1/customers/c-1", json=body, headers=service.headers())
+    assert response.status_code in (200, 201), response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+INVOICE_DATA: dict[str, Any] = {
+    "invoice": {
+        "number": "2026-001",
+        "issue_date": "2026-11-01",
+        "due_date": "2026-11-30",
+        "currency": "EUR",
+        "lines": [
+            {"description": "Fibre 1 Gbit/s", "quantity": 1, "unit_price": 39.9},
+            {"description": "Router rental", "quantity": 2, "unit_price": 4.5},
+        ],
+        "total": 48.9,
+    }
+}
