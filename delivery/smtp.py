@@ -26,7 +26,7 @@ _CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
 
 
 class _NothingSent(Exception):
-    """The connection died before DATA: the server cannot have accepted the message, so a retry is safe."""
+    """The session ended before DATA (disconnect or 421): nothing was accepted, so a retry is safe."""
 
 
 class SmtpProvider:
@@ -151,6 +151,10 @@ class SmtpProvider:
             self._envelope(conn, message)
         except smtplib.SMTPServerDisconnected as exc:
             raise _NothingSent(str(exc)) from exc
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused) as exc:
+            if _connection_unusable(exc):  # "421 timeout, closing": how Postfix ends an idle session
+                raise _NothingSent(str(exc)) from exc
+            raise
         code, reply = conn.data(message.payload)
         if code != 250:
             _reset(conn)

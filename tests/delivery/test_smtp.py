@@ -175,6 +175,35 @@ def test_reconnects_when_the_server_restarted_between_sends(
     assert smtp_server.connection_count == 2
 
 
+def test_reconnects_after_the_server_dropped_an_idle_connection(
+    smtp_server_factory: SmtpServerFactory,
+) -> None:
+    server = smtp_server_factory(timeout=0.2)  # aiosmtpd closes sessions idle for 0.2 s
+    smtp = SmtpProvider(server.host, server.port, timeout=5, local_hostname="ccm.test")
+    try:
+        assert smtp.send(email("first")).accepted
+        time.sleep(0.5)
+        result = smtp.send(email("after idle"))
+    finally:
+        smtp.close()
+
+    assert result.outcome is Outcome.ACCEPTED, result.detail
+    assert server.connection_count == 2
+
+
+def test_421_goodbye_on_a_reused_connection_is_retried_on_a_new_one(
+    provider: SmtpProvider, smtp_server: SmtpTestServer
+) -> None:
+    assert provider.send(email("first")).accepted
+    smtp_server.fail_next(code=421, message="4.4.2 timeout exceeded, closing", stage="MAIL")
+
+    result = provider.send(email("second"))
+
+    assert result.outcome is Outcome.ACCEPTED, result.detail
+    assert len(smtp_server.wait_for(2)) == 2
+    assert smtp_server.connection_count == 2
+
+
 def test_server_gone_after_a_send_is_transient(provider: SmtpProvider, smtp_server: SmtpTestServer) -> None:
     assert provider.send(email()).accepted
     smtp_server.stop()
@@ -210,6 +239,29 @@ def test_starttls_and_auth(
     (received,) = server.wait_for(1)
     assert received.authenticated_as == "ccm"
     assert received.data == PAYLOAD
+
+
+def test_implicit_tls_with_auth(
+    smtp_server_factory: SmtpServerFactory, local_certificate: LocalCertificate
+) -> None:
+    server = smtp_server_factory(implicit_tls_context=local_certificate.server_context(), users={"ccm": "pw"})
+    smtp = SmtpProvider(
+        server.host,
+        server.port,
+        username="ccm",
+        password="pw",
+        use_ssl=True,
+        ssl_context=local_certificate.client_context(),
+        timeout=5,
+        local_hostname="ccm.test",
+    )
+    try:
+        results = [smtp.send(email(f"m{i}")) for i in range(2)]
+    finally:
+        smtp.close()
+
+    assert [r.outcome for r in results] == [Outcome.ACCEPTED] * 2
+    assert [m.authenticated_as for m in server.wait_for(2)] == ["ccm", "ccm"]
 
 
 def test_wrong_password_is_transient_with_a_clear_detail(
