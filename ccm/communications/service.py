@@ -107,7 +107,7 @@ def _check_consent(session: Session, template: Template, customer: Customer, cha
         raise Unprocessable("customer has no email address", field="customer_id", code="no_email_address")
     if "sms" in channels and not customer.phone:
         raise Unprocessable("customer has no phone number", field="customer_id", code="no_phone_number")
-    if template.category is Category.MARKETING:
+    if template.category == Category.MARKETING:
         opted_out = set(unsubscribed_channels(session, customer)) & set(channels)
         if opted_out:
             raise Unprocessable(

@@ -85,10 +85,14 @@ def sources_for(parts: dict[str, Any], channels: list[str]) -> list[tuple[str, s
 
 
 def check_renders(parts: dict[str, Any], channels: list[str], context: dict[str, Any], options: RenderOptions) -> None:
-    """Render every Jinja source now (cheap), so a missing variable is a 422 at the API, not a failed send."""
+    """Render every Jinja source now (cheap), so a missing variable is a 422 at the API, not a failed send.
+
+    Variables the service adds at send time (the unsubscribe link) get a stand-in here.
+    """
+    checked = {"unsubscribe_url": "https://unsubscribe.invalid/", **context}
     for where, source in sources_for(parts, channels):
         try:
-            render_text(source, context, locale=options.locale, timezone=options.timezone)
+            render_text(source, checked, locale=options.locale, timezone=options.timezone)
         except RenderError as error:
             raise as_api_error(error, where) from error
 

@@ -90,7 +90,7 @@ def _add_version(session: Session, template: Template, request: VersionCreate) -
 def publish(session: Session, key: str, number: int) -> TemplateVersion:
     """Make a version the one sends use; publishing it again is a no-op, its content never changes."""
     version = get_version(session, key, number)
-    if version.status is not VersionStatus.PUBLISHED:
+    if version.status != VersionStatus.PUBLISHED:
         version.status = VersionStatus.PUBLISHED
         version.published_at = utcnow()
         session.add(version)
