@@ -41,3 +41,14 @@ PREVIEW_CUSTOMER: dict[str, Any] = {
     "first_name": "Ada",
     "last_name": "Lovelace",
 }
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` over `base`, object by object, so a preview can change one field of the sample data."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from ccm.customers.schemas import normalise_locale
 from ccm.customers.service import get_customer
 from ccm.errors import Unprocessable
-from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context, customer_context
+from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context, customer_context, deep_merge
 from ccm.personalisation.render import (
     RenderOptions,
     as_api_error,
@@ -47,7 +47,7 @@ def preview(session: Session, key: str, request: PreviewRequest, settings: Setti
         customer = customer_context(get_customer(session, request.customer_id))
     else:
         customer = {**PREVIEW_CUSTOMER, **(version.sample_data.get("customer") or {})}
-    data = {**version.sample_data, **request.data}
+    data = deep_merge(version.sample_data, request.data)
     context = build_context(customer, data)
     context.setdefault("unsubscribe_url", f"{settings.base_url}/u/preview")
     try:
