@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEVELOPMENT_SECRET_FILE = "secret.key"
+DEVELOPMENT_SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
 
 
 class Environment(StrEnum):
@@ -97,7 +97,8 @@ class Settings(BaseSettings):
             self.twilio_account_sid and self.twilio_auth_token and self.twilio_from
         ):
             raise ValueError(
-                "CCM_SMS_PROVIDER=twilio needs CCM_TWILIO_ACCOUNT_SID, CCM_TWILIO_AUTH_TOKEN and CCM_TWILIO_FROM"
+                "CCM_SMS_PROVIDER=twilio needs CCM_TWILIO_ACCOUNT_SID, CCM_TWILIO_AUTH_TOKEN"
+                " and CCM_TWILIO_FROM"
             )
         return self
 

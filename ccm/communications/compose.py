@@ -57,7 +57,11 @@ def sender_for(channel: str, settings: Settings) -> str:
 
 
 def _compose_email(
-    message: Message, parts: dict[str, Any], settings: Settings, links: EngagementLinks, options: RenderOptions
+    message: Message,
+    parts: dict[str, Any],
+    settings: Settings,
+    links: EngagementLinks,
+    options: RenderOptions,
 ) -> Composed:
     context = dict(message.context)
     headers: dict[str, str] = {"X-CCM-Message-Id": message.id}
@@ -89,7 +93,9 @@ def _compose_email(
     return Composed(payload, "message/rfc822", sender=sender_for("email", settings))
 
 
-def _compose_sms(message: Message, parts: dict[str, Any], settings: Settings, options: RenderOptions) -> Composed:
+def _compose_sms(
+    message: Message, parts: dict[str, Any], settings: Settings, options: RenderOptions
+) -> Composed:
     sms = render_sms_part(parts, message.context, options)
     sender = sender_for("sms", settings)
     document = {

@@ -25,9 +25,20 @@ class MessageStatus(StrEnum):
 
 
 TERMINAL_STATUSES = frozenset(
-    {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.BOUNCED, MessageStatus.FAILED, MessageStatus.CANCELLED}
+    {
+        MessageStatus.SENT,
+        MessageStatus.DELIVERED,
+        MessageStatus.BOUNCED,
+        MessageStatus.FAILED,
+        MessageStatus.CANCELLED,
+    }
 )
-CLAIMABLE_STATUSES = (MessageStatus.QUEUED, MessageStatus.RENDERING, MessageStatus.ARCHIVED, MessageStatus.SENDING)
+CLAIMABLE_STATUSES = (
+    MessageStatus.QUEUED,
+    MessageStatus.RENDERING,
+    MessageStatus.ARCHIVED,
+    MessageStatus.SENDING,
+)
 
 
 class Message(SQLModel, table=True):

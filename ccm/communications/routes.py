@@ -35,7 +35,10 @@ MessageId = Annotated[str, Path(min_length=1, max_length=36)]
     "",
     status_code=202,
     response_model=MessagesAccepted,
-    responses={409: {"description": "same Idempotency-Key in flight"}, 422: {"description": "invalid request"}},
+    responses={
+        409: {"description": "same Idempotency-Key in flight"},
+        422: {"description": "invalid request"},
+    },
 )
 def send_message(
     request: MessageCreate,
@@ -52,7 +55,9 @@ def send_message(
 
 
 @router.get("/{message_id}", response_model=MessageOut)
-def get_message(message_id: MessageId, session: SessionDep, runtime: RuntimeDep, _caller: Reader) -> MessageOut:
+def get_message(
+    message_id: MessageId, session: SessionDep, runtime: RuntimeDep, _caller: Reader
+) -> MessageOut:
     links = EngagementLinks(runtime.settings.base_url, runtime.tokens)
     return message_out(session, service.get_message(session, message_id), links)
 

@@ -76,7 +76,9 @@ def queue_messages(session: Session, request: MessageCreate, *, settings: Settin
     channels = _channels(version, request)
     _check_consent(session, template, customer, channels)
     context = build_context(customer_context(customer), request.data)
-    options = RenderOptions(locale=customer.locale, timezone=customer.timezone, assets_dir=settings.assets_dir)
+    options = RenderOptions(
+        locale=customer.locale, timezone=customer.timezone, assets_dir=settings.assets_dir
+    )
     check_renders(version.parts, channels, context, options)
     due = max(request.send_at, utcnow()) if request.send_at else utcnow()
     queued = [
@@ -91,7 +93,9 @@ def _channels(version: TemplateVersion, request: MessageCreate) -> list[str]:
     parts = version.parts
     if request.channels is None:
         email = parts.get("email") or {}
-        return [c for c in ("email", "sms", "pdf") if c in parts and not (c == "pdf" and email.get("attach_pdf"))]
+        return [
+            c for c in ("email", "sms", "pdf") if c in parts and not (c == "pdf" and email.get("attach_pdf"))
+        ]
     missing = [channel.value for channel in request.channels if channel.value not in parts]
     if missing:
         raise Unprocessable(

@@ -18,6 +18,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
@@ -99,7 +100,7 @@ class Worker:
                         locked_by=self.name,
                         updated_at=now,
                     )
-                )  # type: ignore[call-overload]
+                )
         return ids
 
     def process(self, message_id: str) -> None:
@@ -115,7 +116,9 @@ class Worker:
             if message is None:
                 return
             entry = find_entry(session, message_id)
-            parts = session.get(TemplateVersion, message.template_version_id).parts  # type: ignore[union-attr]
+            version = session.get(TemplateVersion, message.template_version_id)
+            assert version is not None  # a foreign key; versions are never deleted
+            parts = version.parts
             if entry is None:
                 message.status = MessageStatus.RENDERING
                 session.add(message)
@@ -145,7 +148,9 @@ class Worker:
             return None
         return message
 
-    def _payload(self, message: Message, parts: dict[str, object], entry: ArchiveEntry | None) -> tuple[bytes, str] | None:
+    def _payload(
+        self, message: Message, parts: dict[str, Any], entry: ArchiveEntry | None
+    ) -> tuple[bytes, str] | None:
         """The archived bytes: read back when archived before, else rendered and archived now."""
         store = self.runtime.archive
         if entry is not None:
@@ -155,7 +160,7 @@ class Worker:
                 self._retry_later(message.id, f"archive read failed: {error}", count=False)
                 return None
         try:
-            composed = compose(message, parts, self.settings, self.links)  # type: ignore[arg-type]
+            composed = compose(message, parts, self.settings, self.links)
         except RenderError as error:
             self._fail(message.id, f"render failed: {error.message}")
             return None
@@ -252,7 +257,12 @@ class Worker:
             type=EventType.RETRY,
             message_id=message.id,
             channel=message.channel,
-            detail={"reason": reason, "attempt": message.attempts, "counted": count, "retry_in_s": round(delay, 1)},
+            detail={
+                "reason": reason,
+                "attempt": message.attempts,
+                "counted": count,
+                "retry_in_s": round(delay, 1),
+            },
         )
 
     def _release(self, session: Session, message: Message) -> None:

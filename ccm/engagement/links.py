@@ -22,7 +22,8 @@ class EngagementLinks:
         return f"{self.base_url}/t/o/{self.tokens.sign(TokenPurpose.OPEN, {'m': message_id})}"
 
     def unsubscribe_url(self, message_id: str, channel: str) -> str:
-        return f"{self.base_url}/u/{self.tokens.sign(TokenPurpose.UNSUBSCRIBE, {'m': message_id, 'ch': channel})}"
+        token = self.tokens.sign(TokenPurpose.UNSUBSCRIBE, {"m": message_id, "ch": channel})
+        return f"{self.base_url}/u/{token}"
 
     def document_url(self, message_id: str) -> str:
         return f"{self.base_url}/d/{self.tokens.sign(TokenPurpose.DOCUMENT, {'m': message_id})}"

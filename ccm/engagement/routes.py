@@ -28,7 +28,9 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 NO_STORE = {"Cache-Control": "no-store, private", "X-Robots-Tag": "noindex"}
 
 
-def _message_for(runtime: RuntimeDep, session: SessionDep, purpose: TokenPurpose, token: str) -> tuple[Message, dict]:  # type: ignore[type-arg]
+def _message_for(
+    runtime: RuntimeDep, session: SessionDep, purpose: TokenPurpose, token: str
+) -> tuple[Message, dict]:  # type: ignore[type-arg]
     payload = runtime.tokens.verify(purpose, token)
     message = session.get(Message, str(payload.get("m", ""))[:36]) if payload else None
     if payload is None or message is None:
@@ -58,13 +60,19 @@ def click(token: Token, runtime: RuntimeDep, session: SessionDep) -> RedirectRes
 def open_pixel(token: Token, runtime: RuntimeDep, session: SessionDep) -> Response:
     message, _ = _message_for(runtime, session, TokenPurpose.OPEN, token)
     record_event(
-        session, customer_id=message.customer_id, type=EventType.OPENED, message_id=message.id, channel=message.channel
+        session,
+        customer_id=message.customer_id,
+        type=EventType.OPENED,
+        message_id=message.id,
+        channel=message.channel,
     )
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
 @router.get("/u/{token}", response_class=HTMLResponse, responses={404: {}})
-def unsubscribe_page(token: Token, request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+def unsubscribe_page(
+    token: Token, request: Request, runtime: RuntimeDep, session: SessionDep
+) -> HTMLResponse:
     message, payload = _message_for(runtime, session, TokenPurpose.UNSUBSCRIBE, token)
     customer = session.get(Customer, message.customer_id)
     return render_page(
@@ -76,7 +84,9 @@ def unsubscribe_page(token: Token, request: Request, runtime: RuntimeDep, sessio
 
 
 @router.post("/u/{token}", response_class=HTMLResponse, responses={404: {}})
-def unsubscribe_one_click(token: Token, request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+def unsubscribe_one_click(
+    token: Token, request: Request, runtime: RuntimeDep, session: SessionDep
+) -> HTMLResponse:
     """RFC 8058 one-click: any POST to a valid link opts out; repeating it changes nothing; no redirect."""
     message, payload = _message_for(runtime, session, TokenPurpose.UNSUBSCRIBE, token)
     customer = session.get(Customer, message.customer_id)
@@ -91,11 +101,16 @@ def unsubscribe_one_click(token: Token, request: Request, runtime: RuntimeDep, s
             channel=channel,
         )
     return render_page(
-        request, "public/unsubscribe.html", {"customer": customer, "channel": channel, "done": True}, headers=NO_STORE
+        request,
+        "public/unsubscribe.html",
+        {"customer": customer, "channel": channel, "done": True},
+        headers=NO_STORE,
     )
 
 
-@router.get("/d/{token}", response_class=Response, responses={200: {"content": {"application/pdf": {}}}, 404: {}})
+@router.get(
+    "/d/{token}", response_class=Response, responses={200: {"content": {"application/pdf": {}}}, 404: {}}
+)
 def document(token: Token, runtime: RuntimeDep, session: SessionDep) -> Response:
     """The archived PDF itself, so the customer sees exactly the document that was issued."""
     message, _ = _message_for(runtime, session, TokenPurpose.DOCUMENT, token)

@@ -22,7 +22,9 @@ def record_event(
     channel: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> Event:
-    event = Event(customer_id=customer_id, type=type, message_id=message_id, channel=channel, detail=detail or {})
+    event = Event(
+        customer_id=customer_id, type=type, message_id=message_id, channel=channel, detail=detail or {}
+    )
     session.add(event)
     session.flush()
     return event

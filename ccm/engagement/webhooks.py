@@ -45,7 +45,9 @@ async def twilio_status(
         event = parse_status_callback(params)
     except ValueError as error:
         raise ApiError(str(error), code="invalid_callback") from error
-    message = session.exec(select(Message).where(Message.provider_message_id == event.provider_message_id)).first()
+    message = session.exec(
+        select(Message).where(Message.provider_message_id == event.provider_message_id)
+    ).first()
     if message is None:
         raise NotFound("no message with that provider id", code="message_not_found")
     transition = STATUS_FOR_EVENT.get(event.type)

@@ -9,7 +9,11 @@ from typing import Any
 
 from tests.ccm.conftest import Service
 
-WELCOME = {"template": "welcome", "customer_id": "c-1", "data": {"cta_url": "https://example.com/start?src=mail&x=1"}}
+WELCOME = {
+    "template": "welcome",
+    "customer_id": "c-1",
+    "data": {"cta_url": "https://example.com/start?src=mail&x=1"},
+}
 
 
 def sent_welcome(service: Service) -> tuple[str, email.message.EmailMessage]:
@@ -123,6 +127,7 @@ def test_one_click_unsubscribe_is_idempotent_and_honoured_by_later_sends(
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "unsubscribed"
     invoice_still_allowed = service.send(
-        {"template": "otp", "customer_id": "c-1", "data": {"code": "1", "expires_minutes": 5}}, key="otp-after"
+        {"template": "otp", "customer_id": "c-1", "data": {"code": "1", "expires_minutes": 5}},
+        key="otp-after",
     )
     assert invoice_still_allowed.status_code == 202

@@ -46,7 +46,9 @@ def test_invoice_email_with_pdf_reaches_smtp_and_matches_the_archive(
 ) -> None:
     service = service_factory(email_provider="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server.port)
     message_id = send_one(
-        service, {"template": "invoice", "customer_id": "c-1", "data": INVOICE_DATA, "channels": ["email"]}, "inv-1"
+        service,
+        {"template": "invoice", "customer_id": "c-1", "data": INVOICE_DATA, "channels": ["email"]},
+        "inv-1",
     )
 
     assert service.message(message_id)["status"] == "queued"
@@ -90,7 +92,11 @@ def test_sms_goes_out_in_twilio_wire_format_and_status_callbacks_update_the_reco
         twilio_from="+15005550006",
         twilio_base_url=twilio_api.base_url,
     )
-    message_id = send_one(service, {"template": "otp", "customer_id": "c-1", "data": {"code": "482913", "expires_minutes": 10}}, "otp-1")
+    message_id = send_one(
+        service,
+        {"template": "otp", "customer_id": "c-1", "data": {"code": "482913", "expires_minutes": 10}},
+        "otp-1",
+    )
     service.work()
 
     message = service.message(message_id)
@@ -104,7 +110,11 @@ def test_sms_goes_out_in_twilio_wire_format_and_status_callbacks_update_the_reco
     assert request.form["StatusCallback"] == "http://ccm.test/webhooks/twilio/status"
     assert message["provider_message_id"].startswith("SM")
 
-    callback = {"MessageSid": message["provider_message_id"], "MessageStatus": "delivered", "AccountSid": twilio_api.account_sid}
+    callback = {
+        "MessageSid": message["provider_message_id"],
+        "MessageStatus": "delivered",
+        "AccountSid": twilio_api.account_sid,
+    }
     forged = service.client.post(
         "/webhooks/twilio/status", data=callback, headers={"X-Twilio-Signature": "AAAA"}
     )
@@ -112,7 +122,9 @@ def test_sms_goes_out_in_twilio_wire_format_and_status_callbacks_update_the_reco
     assert service.message(message_id)["status"] == "sent"
 
     signature = compute_twilio_signature(request.form["StatusCallback"], callback, twilio_api.auth_token)
-    accepted = service.client.post("/webhooks/twilio/status", data=callback, headers={"X-Twilio-Signature": signature})
+    accepted = service.client.post(
+        "/webhooks/twilio/status", data=callback, headers={"X-Twilio-Signature": signature}
+    )
     assert accepted.status_code == 204, accepted.text
     assert service.message(message_id)["status"] == "delivered"
     summary = service.client.get("/v1/customers/c-1", headers=service.headers()).json()["engagement"]
@@ -122,8 +134,16 @@ def test_sms_goes_out_in_twilio_wire_format_and_status_callbacks_update_the_reco
 def test_archive_in_s3_holds_the_exact_bytes(
     service_factory: ServiceFactory, s3_bucket: S3Bucket, customer: dict[str, Any]
 ) -> None:
-    service = service_factory(archive_url=f"s3://{s3_bucket.bucket_name}/archive", s3_endpoint_url=s3_bucket.endpoint_url, s3_region="us-east-1")
-    message_id = send_one(service, {"template": "invoice", "customer_id": "c-1", "data": INVOICE_DATA, "channels": ["email"]}, "s3-1")
+    service = service_factory(
+        archive_url=f"s3://{s3_bucket.bucket_name}/archive",
+        s3_endpoint_url=s3_bucket.endpoint_url,
+        s3_region="us-east-1",
+    )
+    message_id = send_one(
+        service,
+        {"template": "invoice", "customer_id": "c-1", "data": INVOICE_DATA, "channels": ["email"]},
+        "s3-1",
+    )
     service.work()
 
     entry = service.client.get(f"/v1/archive/{message_id}", headers=service.headers()).json()

@@ -15,7 +15,8 @@ from tests.ccm.conftest import Service
 TABLE_MJML = """<mjml><mj-body><mj-section><mj-column>
 <mj-table>
   <tr><th>Item</th><th>Price</th></tr>
-  {% for line in order.lines %}<tr><td>{{ line.name }}</td><td>{{ line.price | money('EUR') }}</td></tr>{% endfor %}
+  {% for line in order.lines %}<tr><td>{{ line.name }}</td>
+  <td>{{ line.price | money('EUR') }}</td></tr>{% endfor %}
 </mj-table>
 <mj-text>{% if order.total > 100 %}Big order{% else %}Small order{% endif %}</mj-text>
 <mj-button href="https://shop.example/orders/{{ order.id }}?a=1&b=2">Track</mj-button>
@@ -36,21 +37,29 @@ def order_template(key: str = "order") -> dict[str, Any]:
             "order": {
                 "id": "A-17",
                 "total": 120,
-                "lines": [{"name": "Lamp <b>", "price": 20}, {"name": "Desk", "price": 90}, {"name": "Pen", "price": 10}],
+                "lines": [
+                    {"name": "Lamp <b>", "price": 20},
+                    {"name": "Desk", "price": 90},
+                    {"name": "Pen", "price": 10},
+                ],
             }
         },
     }
 
 
 def test_create_version_publish_and_preview(service: Service) -> None:
-    created = service.client.post("/v1/templates", json=order_template(), headers=service.headers(Role.MARKETER))
+    created = service.client.post(
+        "/v1/templates", json=order_template(), headers=service.headers(Role.MARKETER)
+    )
     assert created.status_code == 201, created.text
     assert created.json()["versions"] == [
         {**created.json()["versions"][0], "number": 1, "status": "draft", "channels": ["email", "sms", "pdf"]}
     ]
     assert created.json()["published_version"] is None
 
-    preview = service.client.post("/v1/templates/order/preview", json={"locale": "de"}, headers=service.headers(Role.MARKETER))
+    preview = service.client.post(
+        "/v1/templates/order/preview", json={"locale": "de"}, headers=service.headers(Role.MARKETER)
+    )
     assert preview.status_code == 200, preview.text
     body = preview.json()
     html = body["email"]["html"]
@@ -65,11 +74,16 @@ def test_create_version_publish_and_preview(service: Service) -> None:
     draft_send = service.send({"template": "order", "customer_id": "c-1", "data": {}}, key="unpublished")
     assert draft_send.status_code in (404, 422)
 
-    published = service.client.post("/v1/templates/order/versions/1/publish", headers=service.headers(Role.MARKETER))
+    published = service.client.post(
+        "/v1/templates/order/versions/1/publish", headers=service.headers(Role.MARKETER)
+    )
     assert published.status_code == 200 and published.json()["status"] == "published"
     second = service.client.post(
         "/v1/templates/order/versions",
-        json={"parts": order_template()["parts"] | {"sms": {"text": "v2 {{ order.id }}"}}, "sample_data": order_template()["sample_data"]},
+        json={
+            "parts": order_template()["parts"] | {"sms": {"text": "v2 {{ order.id }}"}},
+            "sample_data": order_template()["sample_data"],
+        },
         headers=service.headers(Role.MARKETER),
     )
     assert second.status_code == 201 and second.json()["number"] == 2 and second.json()["status"] == "draft"
@@ -110,7 +124,9 @@ def test_duplicate_key_and_bad_parts_are_refused(service: Service) -> None:
         ("{{ self.__dict__ }}", "unsafe"),
     ],
 )
-def test_template_code_cannot_reach_python_internals_or_files(service: Service, source: str, expected: str) -> None:
+def test_template_code_cannot_reach_python_internals_or_files(
+    service: Service, source: str, expected: str
+) -> None:
     template = order_template("evil")
     template["parts"] = {"sms": {"text": source}}
     created = service.client.post("/v1/templates", json=template, headers=service.headers())
@@ -140,6 +156,8 @@ def test_missing_variable_is_named_never_rendered_empty(service: Service, custom
     assert error["code"] == "missing_variable"
     assert "invoice" in error["message"] and error["field"].startswith("data.invoice")
     preview = service.client.post(
-        "/v1/templates/invoice/preview", json={"data": {"invoice": {"number": "X"}}}, headers=service.headers()
+        "/v1/templates/invoice/preview",
+        json={"data": {"invoice": {"number": "X"}}},
+        headers=service.headers(),
     )
     assert preview.status_code == 200  # sample data fills the rest in previews

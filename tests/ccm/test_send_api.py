@@ -33,7 +33,9 @@ def test_same_key_same_body_replays_the_first_response(service: Service, custome
     assert service.work() == 0
 
 
-def test_same_key_different_body_is_refused_and_sends_nothing(service: Service, customer: dict[str, Any]) -> None:
+def test_same_key_different_body_is_refused_and_sends_nothing(
+    service: Service, customer: dict[str, Any]
+) -> None:
     assert service.send(INVOICE, key="inv-7").status_code == 202
     other = {**INVOICE, "data": {"invoice": {**INVOICE_DATA["invoice"], "total": 1}}}
     response = service.send(other, key="inv-7")
@@ -94,11 +96,18 @@ def test_invalid_customer_fields_are_named(service: Service, body: dict[str, Any
 
 
 def test_customer_upsert_normalises_and_updates(service: Service) -> None:
-    body = {"email": "Ada@Example.com", "phone": "+39 347 123 4501", "locale": "de-DE", "timezone": "Europe/Berlin"}
+    body = {
+        "email": "Ada@Example.com",
+        "phone": "+39 347 123 4501",
+        "locale": "de-DE",
+        "timezone": "Europe/Berlin",
+    }
     created = service.client.put("/v1/customers/ada", json=body, headers=service.headers())
     assert created.status_code == 201
     assert created.json()["phone"] == "+393471234501" and created.json()["locale"] == "de_DE"
-    updated = service.client.put("/v1/customers/ada", json={**body, "attributes": {"tier": "gold"}}, headers=service.headers())
+    updated = service.client.put(
+        "/v1/customers/ada", json={**body, "attributes": {"tier": "gold"}}, headers=service.headers()
+    )
     assert updated.status_code == 200 and updated.json()["attributes"] == {"tier": "gold"}
 
 
@@ -144,7 +153,9 @@ def test_missing_or_wrong_key_is_401(service: Service) -> None:
 def test_provider_outage_leaves_the_message_queued_then_delivers_it(
     service_factory: ServiceFactory, smtp_server: SmtpTestServer, customer: dict[str, Any]
 ) -> None:
-    service = service_factory(email_provider="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_timeout=2)
+    service = service_factory(
+        email_provider="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_timeout=2
+    )
     smtp_server.fail_next(code=451, message="try again later")
     message_id = service.send(INVOICE, key="outage").json()["messages"][0]["id"]
     service.work()
