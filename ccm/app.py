@@ -16,7 +16,7 @@ from ccm.customers import routes as customers
 from ccm.engagement import routes as engagement
 from ccm.engagement import webhooks
 from ccm.errors import install_error_handlers
-from ccm.limits import BodySizeLimit
+from ccm.limits import BodySizeLimit, RefuseNulInUrl
 from ccm.registry import routes as templates
 from ccm.runtime import Runtime
 from ccm.settings import Settings, get_settings
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
     app = FastAPI(title="ccm", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RefuseNulInUrl)
     for module in (health, templates, customers, messages, archive, engagement, webhooks, web):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

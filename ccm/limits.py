@@ -48,7 +48,10 @@ class BodySizeLimit:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -56,3 +59,29 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class RefuseNulInUrl:
+    """A NUL byte in a path or query string is never meaningful, and PostgreSQL cannot store or compare it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = (scope.get("raw_path") or scope["path"].encode()) + b"?" + scope.get("query_string", b"")
+            if b"%00" in raw or b"\x00" in raw or "\x00" in scope["path"]:
+                body = json.dumps(error_body("invalid", "URL must not contain NUL characters")).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 400,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
