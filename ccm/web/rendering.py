@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,41 @@ from fastapi.templating import Jinja2Templates
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 pages = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+UI_HEADERS = {"Cache-Control": "no-store"}
+
+
+def when(moment: datetime | None) -> str:
+    """Timestamps as staff read them in a table: UTC, to the second, no microseconds."""
+    if moment is None:
+        return "—"
+    if moment.utcoffset() is None:
+        return moment.isoformat(sep=" ", timespec="seconds")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+pages.env.filters["when"] = when
+
+
+def content_security_policy(*, images: str = "'self' data:", frames: str = "'self'") -> str:
+    """The UI's policy; srcdoc iframes inherit it, so it also governs the emails shown inside them.
+
+    The outbox page passes `images="data:"` so that viewing a sent email never loads its open pixel (which
+    would record an open), and limits `frames` so a tracked link clicked inside the preview goes nowhere.
+    """
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'none'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src {images}",
+            f"frame-src {frames}",
+            "object-src 'self'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        )
+    )
 
 
 def render_page(
@@ -30,3 +66,16 @@ def render_page(
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
+
+
+def ui_page(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any],
+    *,
+    status_code: int = 200,
+    csp: str | None = None,
+) -> HTMLResponse:
+    """A staff page: never cached (it shows customer data), always under the UI's content security policy."""
+    headers = {**UI_HEADERS, "Content-Security-Policy": csp or content_security_policy()}
+    return render_page(request, name, context, status_code=status_code, headers=headers)

@@ -1,7 +1,28 @@
-"""The web UI for marketers, compliance staff and operators (server-rendered)."""
+"""The web UI for marketers, compliance staff and operators (server-rendered), assembled from its sections.
+
+Every section router uses `PageRoute`, so errors become pages; the catch-all comes last so that an unknown
+`/ui/...` address gets a 404 page rather than the API's JSON.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+
+from ccm.web.auth import MaybeViewer
+from ccm.web.errors import PageRoute, error_page
+from ccm.web.views import authoring, customers, login, messages, outbox, templates
 
 router = APIRouter(include_in_schema=False)
+for section in (login, templates, authoring, outbox, customers, messages):
+    router.include_router(section.router)
+
+_fallback = APIRouter(route_class=PageRoute)
+
+
+@_fallback.get("/ui/{rest:path}")
+def not_found(request: Request, rest: str, _viewer: MaybeViewer) -> Response:
+    """The viewer is looked up only so the 404 page can show their navigation."""
+    return error_page(request, 404, "Not found", "There is no page at this address.")
+
+
+router.include_router(_fallback)

@@ -1,0 +1,1 @@
+"""One module per UI section; each exposes a `router` built with `ccm.web.errors.PageRoute`."""

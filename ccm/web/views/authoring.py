@@ -1,0 +1,105 @@
+"""Authoring forms: a new template, a new draft version, publishing. Each success answers 303 (PRG)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from ccm.access.permissions import Permission
+from ccm.dependencies import SessionDep, SettingsDep
+from ccm.errors import ApiError
+from ccm.registry import service
+from ccm.registry.schemas import SOURCE_LIMIT
+from ccm.web.auth import Viewer, form_viewer
+from ccm.web.errors import PageRoute
+from ccm.web.forms import FormErrors, NewTemplateForm, PartsForm
+from ccm.web.rendering import ui_page
+from ccm.web.views.params import TemplateKeyPath, VersionPath
+from ccm.web.views.templates import TemplateForms, detail_page, list_context
+
+router = APIRouter(route_class=PageRoute)
+Writer = Annotated[Viewer, Depends(form_viewer(Permission.TEMPLATES_WRITE))]
+Source = Annotated[str, Form(max_length=SOURCE_LIMIT)]
+
+
+def parts_form(
+    email_subject: Annotated[str, Form(max_length=998)] = "",
+    email_body_kind: Annotated[str, Form(max_length=10)] = "mjml",
+    email_body: Source = "",
+    email_text: Source = "",
+    attach_pdf: Annotated[bool, Form()] = False,
+    sms_text: Annotated[str, Form(max_length=10_000)] = "",
+    pdf_html: Source = "",
+    pdf_css: Source = "",
+    sample_data: Source = "{}",
+) -> PartsForm:
+    """The posted parts exactly as typed (line endings aside), so a rejected form can be shown again."""
+    form = PartsForm(
+        email_subject,
+        email_body_kind,
+        email_body,
+        email_text,
+        attach_pdf,
+        sms_text,
+        pdf_html,
+        pdf_css,
+        sample_data,
+    )
+    return form.normalised()
+
+
+Parts = Annotated[PartsForm, Depends(parts_form)]
+
+
+@router.post("/ui/templates")
+def create_template(
+    request: Request,
+    session: SessionDep,
+    viewer: Writer,
+    parts: Parts,
+    key: Annotated[str, Form(max_length=100)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    category: Annotated[str, Form(max_length=20)] = "transactional",
+    description: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    form = NewTemplateForm(key, name, category, description, parts)
+    try:
+        template = service.create_template(session, form.request())
+    except (FormErrors, ApiError) as error:
+        session.rollback()
+        messages = error.messages if isinstance(error, FormErrors) else [error.message]
+        context = {**list_context(session, viewer), "new": form, "new_errors": messages}
+        return ui_page(request, "ui/templates_list.html", context, status_code=422)
+    return RedirectResponse(f"/ui/templates/{template.key}", status_code=303)
+
+
+@router.post("/ui/templates/{key}/versions")
+def create_draft(
+    request: Request,
+    key: TemplateKeyPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Writer,
+    parts: Parts,
+) -> Response:
+    """A new draft version; a rejected one is shown again with its input and the reasons, nothing saved."""
+    service.get_template(session, key)  # an unknown template is a 404, not a form error
+    try:
+        version = service.add_version(session, key, parts.version_request())
+    except (FormErrors, ApiError) as error:
+        session.rollback()
+        messages = error.messages if isinstance(error, FormErrors) else [error.message]
+        forms = TemplateForms(draft=parts, draft_errors=messages)
+        return detail_page(
+            request, session, settings, viewer, key, number=None, customer_id="", forms=forms, status_code=422
+        )
+    return RedirectResponse(f"/ui/templates/{key}?version={version.number}", status_code=303)
+
+
+@router.post("/ui/templates/{key}/versions/{number}/publish")
+def publish(key: TemplateKeyPath, number: VersionPath, session: SessionDep, _viewer: Writer) -> Response:
+    """Make a draft the version sends use; publishing a published version again changes nothing."""
+    service.publish(session, key, number)
+    return RedirectResponse(f"/ui/templates/{key}?version={number}", status_code=303)

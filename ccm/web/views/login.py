@@ -1,0 +1,117 @@
+"""Signing in with an API key, signing out, and `/ui` itself (the first section the role may use)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from ccm.access.service import authenticate
+from ccm.dependencies import RuntimeDep, SessionDep
+from ccm.settings import Settings
+from ccm.web.auth import MaybeViewer, Viewer, form_viewer, safe_next
+from ccm.web.errors import PageRoute, login_redirect
+from ccm.web.rendering import ui_page
+from ccm.web.session import (
+    COOKIE_PATH,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    csrf_matches,
+    csrf_token,
+    issue_session,
+)
+
+router = APIRouter(route_class=PageRoute)
+NextParam = Annotated[str | None, Query(alias="next", max_length=2000)]
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.base_url.startswith("https://")
+
+
+def _login_form(
+    request: Request,
+    settings: Settings,
+    next_path: str | None,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The form, bound to a fresh random nonce cookie so a foreign page cannot post it (login CSRF)."""
+    nonce = secrets.token_urlsafe(24)
+    context = {
+        "viewer": None,
+        "next": next_path or "",
+        "csrf_token": csrf_token(settings.secret_key, f"login:{nonce}"),
+        "error": error,
+    }
+    response = ui_page(request, "ui/login.html", context, status_code=status_code)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        max_age=3600,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(settings),
+    )
+    return response
+
+
+@router.get("/ui")
+def index(request: Request, viewer: MaybeViewer) -> Response:
+    """The first section the role may use: every role can read something, so this never dead-ends."""
+    if viewer is None:
+        return login_redirect(None)
+    sections = viewer.navigation
+    return RedirectResponse(sections[0].path if sections else "/ui/login", status_code=303)
+
+
+@router.get("/ui/login")
+def login_page(request: Request, runtime: RuntimeDep, next_path: NextParam = None) -> Response:
+    return _login_form(request, runtime.settings, safe_next(next_path))
+
+
+@router.post("/ui/login")
+def login(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    api_key: Annotated[str, Form(max_length=500)] = "",
+    next_path: Annotated[str, Form(alias="next", max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Check the key; on success set the session cookie and go back where the user was heading."""
+    settings = runtime.settings
+    target = safe_next(next_path)
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not csrf_matches(settings.secret_key, f"login:{nonce}", csrf_token):
+        message = "The sign-in form expired. Please try again."
+        return _login_form(request, settings, target, error=message, status_code=403)
+    caller = authenticate(session, api_key.strip())
+    if caller is None or caller.id is None:
+        message = "That API key is not valid, or it has been revoked."
+        return _login_form(request, settings, target, error=message, status_code=401)
+    response = RedirectResponse(target or "/ui", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        issue_session(runtime.tokens, caller.id),
+        max_age=SESSION_SECONDS,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(settings),
+    )
+    response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+@router.post("/ui/logout")
+def logout(runtime: RuntimeDep, _viewer: Annotated[Viewer, Depends(form_viewer(None))]) -> Response:
+    """Forget the cookie. The token itself stays valid until it expires unless the key is revoked."""
+    response = RedirectResponse("/ui/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, secure=_secure(runtime.settings), httponly=True)
+    return response

@@ -1,0 +1,167 @@
+"""Template pages: the list, one template's versions, and previews of every channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlmodel import Session
+
+from ccm.access.permissions import Permission
+from ccm.customers.models import Customer
+from ccm.customers.service import list_customers
+from ccm.dependencies import SessionDep, SettingsDep
+from ccm.errors import ApiError, NotFound
+from ccm.registry import service
+from ccm.registry.models import Category, Template, TemplateVersion
+from ccm.registry.preview import Preview, preview
+from ccm.registry.schemas import PreviewRequest
+from ccm.settings import Settings
+from ccm.web.auth import Viewer, page_viewer
+from ccm.web.errors import PageRoute
+from ccm.web.forms import BODY_KINDS, PartsForm
+from ccm.web.rendering import content_security_policy, ui_page
+from ccm.web.views.params import CustomerQuery, TemplateKeyPath, VersionPath, VersionQuery
+
+router = APIRouter(route_class=PageRoute)
+Reader = Annotated[Viewer, Depends(page_viewer(Permission.TEMPLATES_READ))]
+PICKER_SIZE = 200
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    template: Template
+    published: int | None
+    latest: int
+    channels: list[str]
+
+
+@dataclass
+class TemplateForms:
+    """What the authoring forms show: pre-filled values, or the rejected input and why it was rejected."""
+
+    draft: PartsForm
+    draft_errors: list[str] = field(default_factory=list)
+
+
+def channels_of(version: TemplateVersion) -> list[str]:
+    return [c for c in ("email", "sms", "pdf") if c in version.parts]
+
+
+def template_rows(session: Session) -> list[TemplateRow]:
+    rows = []
+    for template in service.list_templates(session):
+        versions = service.versions_of(session, template)
+        published = service.published_version(session, template)
+        rows.append(
+            TemplateRow(
+                template,
+                published.number if published else None,
+                versions[-1].number,
+                channels_of(versions[-1]),
+            )
+        )
+    return rows
+
+
+def list_context(session: Session, viewer: Viewer) -> dict[str, Any]:
+    """The list page's context; the create handler adds the rejected form and its errors."""
+    return {
+        "viewer": viewer,
+        "rows": template_rows(session),
+        "categories": list(Category),
+        "body_kinds": BODY_KINDS,
+        "empty_form": PartsForm(),
+        "can_write": viewer.may(Permission.TEMPLATES_WRITE),
+    }
+
+
+def pdf_preview_url(key: str, number: int, customer_id: str) -> str:
+    query = f"?customer_id={customer_id}" if customer_id else ""
+    return f"/ui/templates/{key}/versions/{number}/preview.pdf{query}"
+
+
+def _preview(session: Session, settings: Settings, key: str, number: int, customer_id: str) -> Preview:
+    request = PreviewRequest(version=number, customer_id=customer_id or None)
+    return preview(session, key, request, settings)
+
+
+def detail_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    viewer: Viewer,
+    key: str,
+    *,
+    number: int | None,
+    customer_id: str,
+    forms: TemplateForms | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The template page; authoring handlers call it too, to show a rejected draft next to its errors."""
+    template = service.get_template(session, key)
+    versions = service.versions_of(session, template)
+    shown = service.get_version(session, key, number) if number is not None else versions[-1]
+    result: Preview | None = None
+    preview_error: str | None = None
+    try:
+        result = _preview(session, settings, key, shown.number, customer_id)
+    except ApiError as error:
+        preview_error = error.message
+    customers: list[Customer] = list_customers(session, limit=PICKER_SIZE)
+    context = {
+        "viewer": viewer,
+        "template": template,
+        "versions": [(v, channels_of(v)) for v in versions],
+        "shown": shown,
+        "preview": result,
+        "preview_error": preview_error,
+        "pdf_url": pdf_preview_url(key, shown.number, customer_id) if result and result.pdf else None,
+        "customer_id": customer_id,
+        "customers": customers,
+        "forms": forms or TemplateForms(draft=PartsForm.from_version(shown.parts, shown.sample_data)),
+        "body_kinds": BODY_KINDS,
+        "can_write": viewer.may(Permission.TEMPLATES_WRITE),
+    }
+    csp = content_security_policy(images="'self' data: https:")
+    return ui_page(request, "ui/template_detail.html", context, status_code=status_code, csp=csp)
+
+
+@router.get("/ui/templates")
+def templates_list(request: Request, session: SessionDep, viewer: Reader) -> Response:
+    return ui_page(request, "ui/templates_list.html", list_context(session, viewer))
+
+
+@router.get("/ui/templates/{key}")
+def template_detail(
+    request: Request,
+    key: TemplateKeyPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Reader,
+    version: VersionQuery = None,
+    customer_id: CustomerQuery = "",
+) -> Response:
+    return detail_page(request, session, settings, viewer, key, number=version, customer_id=customer_id)
+
+
+@router.get("/ui/templates/{key}/versions/{number}/preview.pdf")
+def pdf_preview(
+    key: TemplateKeyPath,
+    number: VersionPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    _viewer: Reader,
+    customer_id: CustomerQuery = "",
+) -> Response:
+    """The PDF part rendered for the iframe on the template page (rendering errors become error pages)."""
+    result = _preview(session, settings, key, number, customer_id)
+    if result.pdf is None:
+        raise NotFound(f"version {number} of '{key}' has no PDF part")
+    headers = {
+        "Content-Disposition": f'inline; filename="{key}-v{number}.pdf"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(result.pdf.data, media_type="application/pdf", headers=headers)
