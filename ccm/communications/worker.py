@@ -27,8 +27,9 @@ from sqlmodel import Session, col, select
 from archive import ArchiveError
 from ccm.communications.compose import compose, sender_for
 from ccm.communications.models import CLAIMABLE_STATUSES, TERMINAL_STATUSES, Message, MessageStatus
+from ccm.compliance.archiving import read_payload, record_archived, store_payload
 from ccm.compliance.models import ArchiveEntry
-from ccm.compliance.service import find_entry, record_archived
+from ccm.compliance.service import find_entry
 from ccm.database import session_scope, utcnow
 from ccm.engagement.links import EngagementLinks
 from ccm.engagement.models import EventType
@@ -155,7 +156,7 @@ class Worker:
         store = self.runtime.archive
         if entry is not None:
             try:
-                return store.get(entry.object_key), entry.content_type
+                return read_payload(store, entry), entry.content_type
             except ArchiveError as error:
                 self._retry_later(message.id, f"archive read failed: {error}", count=False)
                 return None
@@ -165,7 +166,7 @@ class Worker:
             self._fail(message.id, f"render failed: {error.message}")
             return None
         try:
-            stored = store.put(composed.payload, content_type=composed.content_type)
+            stored = store_payload(store, message, composed.payload, composed.content_type)
         except ArchiveError as error:
             self._retry_later(message.id, f"archive unavailable, nothing sent: {error}", count=False)
             return None

@@ -11,6 +11,7 @@ from archive import ArchiveError, ArchiveIntegrityError
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
 from ccm.compliance import service
+from ccm.compliance.archiving import read_payload
 from ccm.compliance.models import ArchiveEntry
 from ccm.compliance.schemas import ArchiveEntryDetail, ArchiveEntryOut, ArchivePage
 from ccm.customers.models import Customer
@@ -83,13 +84,17 @@ def get_entry(message_id: MessageId, session: SessionDep, _caller: Compliance) -
     response_class=Response,
     responses={200: {"content": {"message/rfc822": {}, "application/json": {}, "application/pdf": {}}}},
 )
-def get_content(message_id: MessageId, session: SessionDep, runtime: RuntimeDep, _caller: Compliance) -> Response:
+def get_content(
+    message_id: MessageId, session: SessionDep, runtime: RuntimeDep, _caller: Compliance
+) -> Response:
     """The exact bytes handed to the provider, checked against their SHA-256 before they are served."""
     entry = service.get_entry(session, message_id)
     try:
-        data = runtime.archive.get(entry.object_key)
+        data = read_payload(runtime.archive, entry)
     except ArchiveIntegrityError as error:
-        raise ApiError(f"archived content failed its integrity check: {error}", code="integrity_error") from error
+        raise ApiError(
+            f"archived content failed its integrity check: {error}", code="integrity_error"
+        ) from error
     except ArchiveError as error:
         raise ServiceUnavailable(f"archive store unavailable: {error}") from error
     filename = f"{entry.message_id}.{EXTENSIONS.get(entry.content_type, 'bin')}"

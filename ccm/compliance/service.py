@@ -6,32 +6,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from archive import ArchivedObject
-from ccm.communications.models import Message
 from ccm.compliance.models import ArchiveEntry
 from ccm.customers.models import Customer
 from ccm.errors import NotFound
-
-
-def record_archived(session: Session, message: Message, stored: ArchivedObject, store_url: str) -> ArchiveEntry:
-    entry = ArchiveEntry(
-        message_id=message.id,
-        customer_id=message.customer_id,
-        channel=message.channel,
-        category=message.category,
-        template_key=message.template_key,
-        template_version=message.template_version,
-        store_url=store_url,
-        object_key=stored.key,
-        sha256=stored.sha256,
-        size=stored.size,
-        content_type=stored.content_type,
-        context_sha256=message.context_sha256,
-        context=message.context,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 def find_entry(session: Session, message_id: str) -> ArchiveEntry | None:
@@ -41,7 +18,9 @@ def find_entry(session: Session, message_id: str) -> ArchiveEntry | None:
 def get_entry(session: Session, message_id: str) -> ArchiveEntry:
     entry = find_entry(session, message_id)
     if entry is None:
-        raise NotFound(f"no archived communication for message '{message_id}'", code="archive_entry_not_found")
+        raise NotFound(
+            f"no archived communication for message '{message_id}'", code="archive_entry_not_found"
+        )
     return entry
 
 
@@ -71,4 +50,6 @@ def search(
     if end is not None:
         statement = statement.where(col(ArchiveEntry.created_at) < end)
     statement = statement.order_by(col(ArchiveEntry.created_at).desc(), col(ArchiveEntry.id).desc())
-    return [(entry, external_id) for entry, external_id in session.exec(statement.limit(limit).offset(offset))]
+    return [
+        (entry, external_id) for entry, external_id in session.exec(statement.limit(limit).offset(offset))
+    ]

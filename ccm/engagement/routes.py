@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ccm.communications.models import Message
+from ccm.compliance.archiving import read_payload
 from ccm.compliance.service import find_entry
 from ccm.customers.models import Customer
 from ccm.customers.service import unsubscribe
@@ -118,7 +119,7 @@ def document(token: Token, runtime: RuntimeDep, session: SessionDep) -> Response
     if entry is None or entry.content_type != "application/pdf":
         raise NotFound("document not found", code="link_not_found")
     try:
-        data = runtime.archive.get(entry.object_key)
+        data = read_payload(runtime.archive, entry)
     except Exception as error:
         raise ServiceUnavailable("document temporarily unavailable") from error
     record_event(
