@@ -53,7 +53,9 @@ def _invalid(request: Request, error: RequestValidationError) -> Response:
         location = item.get("loc", ())
         name = str(location[1]) if len(location) > 1 else "request"
         problems.setdefault(name, f"{name}: {item.get('msg', 'invalid')}")
-    return error_page(request, 400, "Bad request", "; ".join(problems.values()) or "The request is not valid.")
+    return error_page(
+        request, 400, "Bad request", "; ".join(problems.values()) or "The request is not valid."
+    )
 
 
 async def _roll_back(request: Request) -> None:

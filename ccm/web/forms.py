@@ -71,7 +71,9 @@ class PartsForm:
         parts: dict[str, Any] = {}
         if self.email_subject.strip() or self.email_body.strip():
             kind = self.email_body_kind if self.email_body_kind in BODY_KINDS else "mjml"
-            email: dict[str, Any] = {"subject": self.email_subject, kind: self.email_body}
+            email: dict[str, Any] = {"subject": self.email_subject}
+            if self.email_body.strip():
+                email[kind] = self.email_body
             if self.email_text.strip():
                 email["text"] = self.email_text
             email["attach_pdf"] = self.attach_pdf

@@ -114,7 +114,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
         worker_poll_interval=0.1,
     )
     keys = _seed(settings)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, name="ccm-web-test-server", daemon=True)
     thread.start()
     try:
