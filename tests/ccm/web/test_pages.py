@@ -9,7 +9,9 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
-from ccm.access.models import Role
+from ccm.access.models import ApiKey, Role
+from ccm.access.service import create_api_key
+from ccm.database import make_engine, session_scope, utcnow
 from delivery import Channel
 from delivery.base import Outcome, OutgoingMessage
 from delivery.outbox import OutboxProvider
@@ -249,3 +251,20 @@ def test_outbox_lists_sms_with_encoding(live: LiveService, signed_in: SignedIn) 
     assert message_id not in client.get("/ui/outbox", params={"channel": "email"}).text
     detail = client.get(f"/ui/outbox/{message_id}").text
     assert "Ciao è 😀" in detail and '<span class="sms-encoding">UCS-2</span>' in detail
+
+
+def test_revoking_the_key_ends_its_sessions(live: LiveService) -> None:
+    engine = make_engine(live.settings.database_url)
+    with session_scope(engine) as session:
+        api_key, raw = create_api_key(session, role=Role.MARKETER, name="soon revoked")
+    with httpx.Client(base_url=live.base_url) as client:
+        assert sign_in(client, raw).status_code == 303
+        assert client.get("/ui/templates").status_code == 200
+        with session_scope(engine) as session:
+            revoked = session.get(ApiKey, api_key.id)
+            assert revoked is not None
+            revoked.revoked_at = utcnow()
+        response = client.get("/ui/templates")
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/ui/login")
+    engine.dispose()
