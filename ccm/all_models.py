@@ -1,7 +1,7 @@
 """Imports every table so that SQLModel's metadata (and Alembic) sees the whole schema."""
 
 from ccm.access.models import ApiKey
-from ccm.communications.models import IdempotencyRecord, Message
+from ccm.communications.models import IdempotencyRecord, Message, Suppression
 from ccm.compliance.models import ArchiveEntry
 from ccm.customers.models import Customer, Unsubscription
 from ccm.engagement.models import Event
@@ -14,6 +14,7 @@ __all__ = [
     "Event",
     "IdempotencyRecord",
     "Message",
+    "Suppression",
     "Template",
     "TemplateVersion",
     "Unsubscription",

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from ccm import health
 from ccm.background import BackgroundServices
 from ccm.communications import routes as messages
+from ccm.communications import suppression_routes as suppressions
 from ccm.compliance import routes as archive
 from ccm.customers import routes as customers
 from ccm.engagement import routes as engagement
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RefuseNulInUrl)
-    for module in (health, templates, customers, messages, archive, engagement, webhooks, web):
+    for module in (health, templates, customers, messages, suppressions, archive, engagement, webhooks, web):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=5.0, gt=0)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
+    deadline_email_seconds: int = Field(default=86_400, ge=60)
+    deadline_sms_seconds: int = Field(default=900, ge=60)
+    deadline_pdf_seconds: int = Field(default=86_400, ge=60)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
     pdf_variant: str | None = "pdf/a-3b"
 
@@ -101,6 +104,14 @@ class Settings(BaseSettings):
                 " and CCM_TWILIO_FROM"
             )
         return self
+
+    def deadline_seconds(self, channel: str) -> int:
+        """How long a message on `channel` may keep retrying before it fails (codes go stale fast)."""
+        return {
+            "email": self.deadline_email_seconds,
+            "sms": self.deadline_sms_seconds,
+            "pdf": self.deadline_pdf_seconds,
+        }.get(channel, self.deadline_email_seconds)
 
     @property
     def outbox_dir(self) -> Path:

@@ -16,6 +16,8 @@ class Permission(StrEnum):
     MESSAGES_READ = "messages:read"
     ARCHIVE_READ = "archive:read"
     OUTBOX_READ = "outbox:read"
+    SUPPRESSIONS_WRITE = "suppressions:write"
+    OPERATIONS_READ = "operations:read"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {

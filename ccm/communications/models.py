@@ -44,7 +44,8 @@ CLAIMABLE_STATUSES = (
 class Message(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
-        Index("ix_messages_claim", "status", "priority", "next_attempt_at"),
+        Index("ix_messages_claim", "status", "lane", "priority", "next_attempt_at"),
+        Index("ix_messages_campaign", "campaign_id", "status"),
         Index("ix_messages_customer_created", "customer_id", "created_at"),
         Index("ix_messages_provider_message_id", "provider_message_id"),
     )
@@ -59,6 +60,10 @@ class Message(SQLModel, table=True):
     recipient: str = Field(max_length=320)
     status: MessageStatus = Field(sa_column=Column(String(20), nullable=False))
     priority: int = 0
+    lane: str = Field(default="transactional", max_length=20)
+    campaign_id: int | None = None
+    deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    handoff_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     context: dict[str, Any] = Field(sa_type=JSONType)
     context_sha256: str = Field(max_length=64)
     send_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -88,3 +93,19 @@ class IdempotencyRecord(SQLModel, table=True):
     response_body: dict[str, Any] = Field(sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class Suppression(SQLModel, table=True):
+    """An address that must not be sent to again (hard bounce, complaint, or an operator's decision)."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=10)
+    address: str = Field(max_length=320)
+    reason: str = Field(max_length=30)
+    detail: str = Field(default="", max_length=1000)
+    source: str = Field(default="", max_length=50)
+    message_id: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

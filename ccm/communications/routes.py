@@ -4,26 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path
+from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
 from ccm.communications import idempotency, service
-from ccm.communications.models import Message
+from ccm.communications.models import Message, MessageStatus
 from ccm.communications.schemas import (
     ArchiveReference,
+    BatchRequest,
+    BatchResponse,
     MessageCreate,
     MessageEvent,
     MessageOut,
+    MessagePage,
     MessagesAccepted,
+    MessageSummary,
 )
 from ccm.compliance.service import find_entry
 from ccm.customers.models import Customer
 from ccm.dependencies import RuntimeDep, SessionDep, SettingsDep, require
 from ccm.engagement.links import EngagementLinks
 from ccm.engagement.models import Event
+from delivery import Channel
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 Sender = Annotated[ApiKey, Depends(require(Permission.MESSAGES_SEND))]
@@ -52,6 +57,68 @@ def send_message(
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     session.commit()  # committed before the client hears 202
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+@router.post(
+    ":batch",
+    response_model=BatchResponse,
+    responses={413: {"description": "body over the size limit"}},
+)
+def send_batch(
+    request: BatchRequest, session: SessionDep, settings: SettingsDep, caller: Sender
+) -> BatchResponse:
+    """Up to 1,000 sends in one call (billing runs), each with its own idempotency key and result."""
+    result = service.send_batch(session, request.messages, settings=settings, api_key_id=caller.id)
+    session.commit()
+    return result
+
+
+@router.get("", response_model=MessagePage)
+def list_messages(
+    session: SessionDep,
+    _caller: Reader,
+    status: MessageStatus | None = None,
+    channel: Channel | None = None,
+    template: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> MessagePage:
+    """Recent messages, filtered; `status=failed` is the dead-letter view."""
+    messages = service.list_messages(
+        session,
+        status=status.value if status else None,
+        channel=channel.value if channel else None,
+        template=template,
+        limit=limit,
+        offset=offset,
+    )
+    return MessagePage(items=[message_summary(m) for m in messages], limit=limit, offset=offset)
+
+
+@router.post("/{message_id}/cancel", response_model=MessageSummary, responses={409: {}})
+def cancel_message(message_id: MessageId, session: SessionDep, _caller: Sender) -> MessageSummary:
+    return message_summary(service.cancel(session, message_id))
+
+
+@router.post("/{message_id}/requeue", response_model=MessageSummary, responses={409: {}})
+def requeue_message(
+    message_id: MessageId, session: SessionDep, settings: SettingsDep, _caller: Sender
+) -> MessageSummary:
+    return message_summary(service.requeue(session, message_id, settings=settings))
+
+
+def message_summary(message: Message) -> MessageSummary:
+    return MessageSummary(
+        id=message.id,
+        template=message.template_key,
+        channel=message.channel,
+        recipient=message.recipient,
+        status=message.status,
+        attempts=message.attempts,
+        last_error=message.last_error,
+        created_at=message.created_at,
+        deadline_at=message.deadline_at,
+    )
 
 
 @router.get("/{message_id}", response_model=MessageOut)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,6 +19,7 @@ class MessageCreate(BaseModel):
     channels: Annotated[list[Channel], Field(min_length=1, max_length=3)] | None = None
     data: JsonObject = Field(default_factory=dict)
     send_at: datetime | None = None
+    expires_at: datetime | None = None
 
     @field_validator("channels")
     @classmethod
@@ -27,11 +28,11 @@ class MessageCreate(BaseModel):
             raise ValueError("channels must not repeat")
         return value
 
-    @field_validator("send_at")
+    @field_validator("send_at", "expires_at")
     @classmethod
     def _reasonable(cls, value: datetime | None) -> datetime | None:
         if value is not None and not 2000 <= value.year <= 2200:
-            raise ValueError("send_at must be between the years 2000 and 2200")
+            raise ValueError("must be between the years 2000 and 2200")
         return value
 
 
@@ -78,3 +79,64 @@ class MessageOut(BaseModel):
     archive: ArchiveReference | None
     document_url: str | None = None
     events: list[MessageEvent]
+
+
+class BatchItem(MessageCreate):
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    messages: Annotated[list[BatchItem], Field(min_length=1, max_length=1000)]
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    idempotency_key: str
+    status: int
+    messages: list[QueuedMessage] | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchResponse(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[BatchItemResult]
+
+
+class MessageSummary(BaseModel):
+    id: str
+    template: str
+    channel: str
+    recipient: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    deadline_at: datetime | None
+
+
+class MessagePage(BaseModel):
+    items: list[MessageSummary]
+    limit: int
+    offset: int
+
+
+class SuppressionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["email", "sms"]
+    address: Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^\x00-\x1f\s]+$")]
+    reason: Literal["manual", "hard_bounce", "complaint"] = "manual"
+    detail: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] = ""
+
+
+class SuppressionOut(BaseModel):
+    channel: str
+    address: str
+    reason: str
+    detail: str
+    source: str
+    message_id: str | None
+    created_at: datetime

@@ -7,20 +7,28 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from ccm.communications import idempotency
 from ccm.communications.models import Message, MessageStatus
-from ccm.communications.schemas import MessageCreate, MessagesAccepted, QueuedMessage
+from ccm.communications.schemas import (
+    BatchItem,
+    BatchItemResult,
+    BatchResponse,
+    MessageCreate,
+    MessagesAccepted,
+    QueuedMessage,
+)
+from ccm.communications.suppression import suppression_for
 from ccm.customers.models import Customer
 from ccm.customers.service import get_customer, unsubscribed_channels
 from ccm.database import utcnow
 from ccm.engagement.models import EventType
 from ccm.engagement.service import record_event
-from ccm.errors import NotFound, Unprocessable
+from ccm.errors import ApiError, Conflict, NotFound, Unprocessable, error_body
 from ccm.personalisation.context import build_context, context_digest, customer_context
 from ccm.personalisation.render import RenderOptions, check_renders
 from ccm.registry.models import Category, Template, TemplateVersion
@@ -65,6 +73,40 @@ def send(
     return SendOutcome(202, body, replayed=False)
 
 
+def send_batch(
+    session: Session, items: list[BatchItem], *, settings: Settings, api_key_id: int | None
+) -> BatchResponse:
+    """Each item on its own savepoint with its own key: one bad item never takes the others down."""
+    results = []
+    for index, item in enumerate(items):
+        request = MessageCreate.model_validate(item.model_dump(exclude={"idempotency_key"}))
+        try:
+            with session.begin_nested():
+                outcome = send(
+                    session,
+                    request,
+                    settings=settings,
+                    idempotency_key=item.idempotency_key,
+                    api_key_id=api_key_id,
+                )
+        except ApiError as error:
+            body = error_body(error.code, error.message, error.field)["error"]
+            results.append(
+                BatchItemResult(
+                    index=index, idempotency_key=item.idempotency_key, status=error.status_code, error=body
+                )
+            )
+            continue
+        queued = [QueuedMessage.model_validate(m) for m in outcome.body.get("messages", [])]
+        results.append(
+            BatchItemResult(
+                index=index, idempotency_key=item.idempotency_key, status=outcome.status_code, messages=queued
+            )
+        )
+    accepted = sum(1 for r in results if r.status == 202)
+    return BatchResponse(accepted=accepted, rejected=len(results) - accepted, results=results)
+
+
 def queue_messages(session: Session, request: MessageCreate, *, settings: Settings) -> MessagesAccepted:
     template = get_template(session, request.template)
     version = published_version(session, template)
@@ -74,17 +116,33 @@ def queue_messages(session: Session, request: MessageCreate, *, settings: Settin
         )
     customer = get_customer(session, request.customer_id)
     channels = _channels(version, request)
-    _check_consent(session, template, customer, channels)
+    check_consent(session, template, customer, channels)
     context = build_context(customer_context(customer), request.data)
     options = RenderOptions(
         locale=customer.locale, timezone=customer.timezone, assets_dir=settings.assets_dir
     )
     check_renders(version.parts, channels, context, options)
-    due = max(request.send_at, utcnow()) if request.send_at else utcnow()
-    queued = [
-        _queue_one(session, template, version, customer, channel, context, request.send_at, due)
-        for channel in channels
-    ]
+    now = utcnow()
+    due = max(request.send_at, now) if request.send_at else now
+    if request.expires_at is not None and request.expires_at <= due:
+        raise Unprocessable(
+            "expires_at must be after the send time", field="expires_at", code="invalid_deadline"
+        )
+    queued = []
+    for channel in channels:
+        deadline = request.expires_at or due + timedelta(seconds=settings.deadline_seconds(channel))
+        message = create_message(
+            session,
+            template=template,
+            version=version,
+            customer=customer,
+            channel=channel,
+            context=context,
+            send_at=request.send_at,
+            due=due,
+            deadline=deadline,
+        )
+        queued.append(QueuedMessage(id=message.id, channel=channel, status=message.status))
     return MessagesAccepted(messages=queued)
 
 
@@ -106,22 +164,33 @@ def _channels(version: TemplateVersion, request: MessageCreate) -> list[str]:
     return [channel.value for channel in request.channels]
 
 
-def _check_consent(session: Session, template: Template, customer: Customer, channels: list[str]) -> None:
-    if "email" in channels and not customer.email:
-        raise Unprocessable("customer has no email address", field="customer_id", code="no_email_address")
-    if "sms" in channels and not customer.phone:
-        raise Unprocessable("customer has no phone number", field="customer_id", code="no_phone_number")
-    if template.category == Category.MARKETING:
-        opted_out = set(unsubscribed_channels(session, customer)) & set(channels)
-        if opted_out:
-            raise Unprocessable(
-                f"customer unsubscribed from marketing on {', '.join(sorted(opted_out))}",
-                field="customer_id",
-                code="unsubscribed",
-            )
+def blocked_reason(
+    session: Session, template: Template, customer: Customer, channel: str
+) -> tuple[str, str] | None:
+    """Why `customer` must not get `template` on `channel` (code, message), or None when it may."""
+    if channel == "email" and not customer.email:
+        return "no_email_address", "customer has no email address"
+    if channel == "sms" and not customer.phone:
+        return "no_phone_number", "customer has no phone number"
+    address = recipient_for(customer, channel)
+    if channel in ("email", "sms"):
+        suppressed = suppression_for(session, channel, address)
+        if suppressed is not None:
+            return "suppressed", f"{address} is on the suppression list ({suppressed.reason})"
+    if template.category == Category.MARKETING and channel in unsubscribed_channels(session, customer):
+        return "unsubscribed", f"customer unsubscribed from marketing on {channel}"
+    return None
 
 
-def _recipient(customer: Customer, channel: str) -> str:
+def check_consent(session: Session, template: Template, customer: Customer, channels: list[str]) -> None:
+    for channel in channels:
+        blocked = blocked_reason(session, template, customer, channel)
+        if blocked is not None:
+            code, message = blocked
+            raise Unprocessable(message, field="customer_id", code=code)
+
+
+def recipient_for(customer: Customer, channel: str) -> str:
     if channel == "email":
         return customer.email or ""
     if channel == "sms":
@@ -129,32 +198,40 @@ def _recipient(customer: Customer, channel: str) -> str:
     return customer.external_id
 
 
-def _queue_one(
+def create_message(
     session: Session,
+    *,
     template: Template,
     version: TemplateVersion,
     customer: Customer,
     channel: str,
     context: dict[str, Any],
-    send_at: datetime | None,
     due: datetime,
-) -> QueuedMessage:
+    deadline: datetime,
+    send_at: datetime | None = None,
+    campaign_id: int | None = None,
+) -> Message:
+    """One outbox row (and its `queued` event); the caller has checked consent and the context."""
     assert customer.id is not None and version.id is not None
+    category = Category(template.category)
     message = Message(
         id=str(uuid.uuid4()),
         customer_id=customer.id,
         template_version_id=version.id,
         template_key=template.key,
         template_version=version.number,
-        category=template.category,
+        category=category,
         channel=channel,
-        recipient=_recipient(customer, channel),
+        recipient=recipient_for(customer, channel),
         status=MessageStatus.QUEUED,
-        priority=PRIORITY[template.category],
+        priority=PRIORITY[category],
+        lane=category.value,
+        campaign_id=campaign_id,
         context=context,
         context_sha256=context_digest(context),
         send_at=send_at,
         next_attempt_at=due,
+        deadline_at=deadline,
     )
     session.add(message)
     session.flush()
@@ -166,25 +243,82 @@ def _queue_one(
         channel=channel,
         detail={"template": template.key, "version": version.number},
     )
-    return QueuedMessage(id=message.id, channel=channel, status=message.status)
+    return message
 
 
-def get_message(session: Session, message_id: str) -> Message:
-    message = session.get(Message, message_id) if _is_uuid(message_id) else None
+def cancel(session: Session, message_id: str) -> Message:
+    """Cancel a message nobody has started on (queued, not claimed); anything later is refused."""
+    message = get_message(session, message_id, for_update=True)
+    if message.status != MessageStatus.QUEUED or message.attempts > 0 or message.locked_by is not None:
+        raise Conflict(
+            f"message is {message.status}{' and in progress' if message.locked_by else ''}; only a queued"
+            " message that was never attempted can be cancelled",
+            code="not_cancellable",
+        )
+    message.status = MessageStatus.CANCELLED
+    message.updated_at = utcnow()
+    session.add(message)
+    record_event(
+        session,
+        customer_id=message.customer_id,
+        type=EventType.CANCELLED,
+        message_id=message.id,
+        channel=message.channel,
+    )
+    return message
+
+
+def requeue(session: Session, message_id: str, *, settings: Settings) -> Message:
+    """Give a failed (dead-lettered) message a new deadline; its archived bytes are sent unchanged."""
+    message = get_message(session, message_id, for_update=True)
+    if message.status != MessageStatus.FAILED:
+        raise Conflict(
+            f"message is {message.status}; only failed messages can be requeued", code="not_failed"
+        )
+    now = utcnow()
+    message.status = MessageStatus.QUEUED
+    message.attempts = 0
+    message.next_attempt_at = now
+    message.deadline_at = now + timedelta(seconds=settings.deadline_seconds(message.channel))
+    message.updated_at = now
+    session.add(message)
+    record_event(
+        session,
+        customer_id=message.customer_id,
+        type=EventType.REQUEUED,
+        message_id=message.id,
+        channel=message.channel,
+    )
+    return message
+
+
+def get_message(session: Session, message_id: str, *, for_update: bool = False) -> Message:
+    message = session.get(Message, message_id, with_for_update=for_update) if _is_uuid(message_id) else None
     if message is None:
         raise NotFound(f"message '{message_id}' not found", field="message_id", code="message_not_found")
     return message
 
 
 def list_messages(
-    session: Session, *, status: str | None = None, channel: str | None = None, limit: int = 50
+    session: Session,
+    *,
+    status: str | None = None,
+    channel: str | None = None,
+    template: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[Message]:
     statement = select(Message)
+    if template:
+        statement = statement.where(Message.template_key == template)
     if status:
         statement = statement.where(Message.status == status)
     if channel:
         statement = statement.where(Message.channel == channel)
-    return list(session.exec(statement.order_by(col(Message.created_at).desc()).limit(limit)).all())
+    statement = (
+        statement.order_by(col(Message.created_at).desc(), col(Message.id)).limit(limit).offset(offset)
+    )
+    return list(session.exec(statement).all())
 
 
 def _is_uuid(value: str) -> bool:

@@ -6,13 +6,14 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
+from sqlmodel import Session
 
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
 from ccm.dependencies import SessionDep, SettingsDep, require
 from ccm.registry import preview as preview_service
 from ccm.registry import service
-from ccm.registry.models import Template
+from ccm.registry.models import Template, TemplateVersion
 from ccm.registry.schemas import (
     EmailPreview,
     PdfPreview,
@@ -26,8 +27,6 @@ from ccm.registry.schemas import (
     VersionDetail,
     VersionSummary,
 )
-from ccm.registry.models import TemplateVersion
-from sqlmodel import Session
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
 Reader = Annotated[ApiKey, Depends(require(Permission.TEMPLATES_READ))]
@@ -95,7 +94,9 @@ def get_version(key: KeyPath, number: NumberPath, session: SessionDep, _caller: 
 
 
 @router.post("/{key}/versions", status_code=201, response_model=VersionDetail)
-def create_version(key: KeyPath, request: VersionCreate, session: SessionDep, _caller: Writer) -> VersionDetail:
+def create_version(
+    key: KeyPath, request: VersionCreate, session: SessionDep, _caller: Writer
+) -> VersionDetail:
     return version_detail(service.add_version(session, key, request))
 
 
@@ -106,7 +107,7 @@ def publish_version(key: KeyPath, number: NumberPath, session: SessionDep, _call
 
 @router.post("/{key}/preview", response_model=PreviewResponse)
 def preview(
-    key: KeyPath, request: PreviewRequest, session: SessionDep, settings: SettingsDep, _caller: Writer
+    key: KeyPath, request: PreviewRequest, session: SessionDep, settings: SettingsDep, _caller: Reader
 ) -> PreviewResponse:
     result = preview_service.preview(session, key, request, settings)
     return PreviewResponse(
@@ -126,7 +127,9 @@ def preview(
         if result.sms
         else None,
         pdf=PdfPreview(
-            base64=base64.b64encode(result.pdf.data).decode(), pages=result.pdf.pages, size=len(result.pdf.data)
+            base64=base64.b64encode(result.pdf.data).decode(),
+            pages=result.pdf.pages,
+            size=len(result.pdf.data),
         )
         if result.pdf
         else None,
