@@ -10,20 +10,59 @@ from delivery.base import (
     ProviderConfigurationError,
     ProviderEvent,
 )
+from delivery.dkim import DEFAULT_SIGNED_HEADERS, DkimKeyring, DkimSigner
+from delivery.dsn import DeliveryStatusNotification, DsnRecipient, dsn_events, parse_dsn
 from delivery.outbox import OutboxEntry, OutboxProvider, list_outbox, read_outbox
 from delivery.registry import ProviderRegistry
+from delivery.routing import (
+    BreakerState,
+    CircuitBreaker,
+    FailoverProvider,
+    LimitedProvider,
+    RateLimiter,
+)
+from delivery.ses import SesProvider
 from delivery.smtp import SmtpProvider
+from delivery.sns_notifications import (
+    SnsMessage,
+    SnsMessageVerifier,
+    SnsVerificationError,
+    canonical_string,
+    check_signing_cert_url,
+    parse_ses_event,
+    ses_events_from_sns,
+)
+from delivery.sns_sms import SnsSmsProvider, parse_sms_payload
 from delivery.twilio import (
     TwilioSmsProvider,
     compute_twilio_signature,
     parse_status_callback,
     verify_twilio_signature,
 )
+from delivery.webhook import (
+    MESSAGE_ID_HEADER,
+    SIGNATURE_HEADER,
+    WebhookProvider,
+    envelope_bytes,
+    sign_webhook,
+    verify_webhook_signature,
+)
 
 __all__ = [
+    "DEFAULT_SIGNED_HEADERS",
+    "MESSAGE_ID_HEADER",
+    "SIGNATURE_HEADER",
+    "BreakerState",
     "Channel",
+    "CircuitBreaker",
     "DeliveryResult",
+    "DeliveryStatusNotification",
+    "DkimKeyring",
+    "DkimSigner",
+    "DsnRecipient",
     "EventType",
+    "FailoverProvider",
+    "LimitedProvider",
     "OutboxEntry",
     "OutboxProvider",
     "Outcome",
@@ -32,11 +71,28 @@ __all__ = [
     "ProviderConfigurationError",
     "ProviderEvent",
     "ProviderRegistry",
+    "RateLimiter",
+    "SesProvider",
     "SmtpProvider",
+    "SnsMessage",
+    "SnsMessageVerifier",
+    "SnsSmsProvider",
+    "SnsVerificationError",
     "TwilioSmsProvider",
+    "WebhookProvider",
+    "canonical_string",
+    "check_signing_cert_url",
     "compute_twilio_signature",
+    "dsn_events",
+    "envelope_bytes",
     "list_outbox",
+    "parse_dsn",
+    "parse_ses_event",
+    "parse_sms_payload",
     "parse_status_callback",
     "read_outbox",
+    "ses_events_from_sns",
+    "sign_webhook",
     "verify_twilio_signature",
+    "verify_webhook_signature",
 ]

@@ -1,4 +1,8 @@
-"""Email over SMTP: the archived MIME bytes handed to a relay, unchanged, on one reused connection.
+"""Email over SMTP: the archived MIME bytes handed to a relay, unchanged, on reused pooled connections.
+
+With `pool_size=N` up to N workers send at once, each on its own connection taken from the pool and put back
+after the message; a connection behaves as the single one always did (reused; reconnected only when it turns
+out closed before DATA). Further workers wait up to `pool_wait` seconds for a free connection.
 
 Replies are sorted as the outbox workers need them: 4xx and anything that leaves the outcome unknown or hints
 at a configuration problem (refused connection, timeout, failed AUTH) keep the message for a retry; only a 5xx
@@ -29,8 +33,17 @@ class _NothingSent(Exception):
     """The session ended before DATA (disconnect or 421): nothing was accepted, so a retry is safe."""
 
 
+class _Slot:
+    """One pooled SMTP session, used by one worker at a time."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self) -> None:
+        self.conn: smtplib.SMTP | None = None
+
+
 class SmtpProvider:
-    """Hands email payloads to an SMTP relay (STARTTLS or implicit TLS, optional AUTH)."""
+    """Hands email payloads to an SMTP relay (STARTTLS or implicit TLS, optional AUTH) on pooled sessions."""
 
     channel = Channel.EMAIL
 
@@ -46,8 +59,12 @@ class SmtpProvider:
         timeout: float = 10.0,
         local_hostname: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        pool_size: int = 1,
+        pool_wait: float = 30.0,
         name: str = "smtp",
     ) -> None:
+        if pool_size < 1:
+            raise ProviderConfigurationError("SMTP pool_size must be at least 1")
         if starttls and use_ssl:
             raise ProviderConfigurationError("choose STARTTLS or implicit TLS (use_ssl), not both")
         if (username is None) != (password is None):
@@ -61,8 +78,10 @@ class SmtpProvider:
         self._timeout = timeout
         self._local_hostname = local_hostname or socket.getfqdn()
         self._ssl_context = ssl_context or (ssl.create_default_context() if starttls or use_ssl else None)
-        self._lock = threading.Lock()
-        self._conn: smtplib.SMTP | None = None
+        self.pool_size, self._pool_wait = pool_size, pool_wait
+        self._free = threading.BoundedSemaphore(pool_size)  # one permit per connection the pool may hold
+        self._idle_lock = threading.Lock()
+        self._idle: list[_Slot] = []
 
     # public ------------------------------------------------------------------------------------------------
     def send(self, message: OutgoingMessage) -> DeliveryResult:
@@ -76,19 +95,40 @@ class SmtpProvider:
                 "payload has bare CR or LF; SMTP needs CRLF line endings to send the archived bytes as is"
             )
             return self._result(Outcome.PERMANENT_ERROR, detail)
-        with self._lock:
-            return self._send_locked(message)
+        if not self._free.acquire(timeout=self._pool_wait):
+            detail = f"all {self.pool_size} SMTP connections stayed busy for {self._pool_wait}s"
+            return self._result(Outcome.TRANSIENT_ERROR, detail)
+        slot = self._take_idle()
+        try:
+            return self._send_on(slot, message)
+        finally:
+            with self._idle_lock:
+                self._idle.append(slot)
+            self._free.release()
 
     def close(self) -> None:
-        """QUIT the pooled connection (politely, ignoring a server that is already gone)."""
-        with self._lock:
-            self._drop(quit_=True)
+        """QUIT every pooled connection (waiting for sends in progress; ignoring servers already gone)."""
+        taken = [self._free.acquire(timeout=self._pool_wait) for _ in range(self.pool_size)]
+        try:
+            with self._idle_lock:
+                slots, self._idle = self._idle, []
+            for slot in slots:
+                self._drop(slot, quit_=True)
+        finally:
+            for got in taken:
+                if got:
+                    self._free.release()
 
     # connection --------------------------------------------------------------------------------------------
-    def _connection(self) -> smtplib.SMTP:
-        if self._conn is None:
-            self._conn = self._connect()
-        return self._conn
+    def _take_idle(self) -> _Slot:
+        """The most recently used idle connection (likeliest still open), or a new empty slot."""
+        with self._idle_lock:
+            return self._idle.pop() if self._idle else _Slot()
+
+    def _connection(self, slot: _Slot) -> smtplib.SMTP:
+        if slot.conn is None:
+            slot.conn = self._connect()
+        return slot.conn
 
     def _connect(self) -> smtplib.SMTP:
         conn: smtplib.SMTP
@@ -116,8 +156,8 @@ class SmtpProvider:
             raise
         return conn
 
-    def _drop(self, *, quit_: bool = False) -> None:
-        conn, self._conn = self._conn, None
+    def _drop(self, slot: _Slot, *, quit_: bool = False) -> None:
+        conn, slot.conn = slot.conn, None
         if conn is None:
             return
         if quit_:
@@ -126,22 +166,22 @@ class SmtpProvider:
         conn.close()
 
     # sending -----------------------------------------------------------------------------------------------
-    def _send_locked(self, message: OutgoingMessage) -> DeliveryResult:
-        reused = self._conn is not None
+    def _send_on(self, slot: _Slot, message: OutgoingMessage) -> DeliveryResult:
+        reused = slot.conn is not None
         try:
             try:
-                reply = self._transaction(self._connection(), message)
+                reply = self._transaction(self._connection(slot), message)
             except _NothingSent:
-                self._drop()
+                self._drop(slot)
                 if not reused:
                     raise
-                reply = self._transaction(self._connection(), message)
+                reply = self._transaction(self._connection(slot), message)
         except _NothingSent as exc:
-            self._drop()
+            self._drop(slot)
             return self._failure(exc.__cause__ or exc)
         except (smtplib.SMTPException, OSError, ValueError) as exc:
             if _connection_unusable(exc):
-                self._drop()
+                self._drop(slot)
             return self._failure(exc)
         return DeliveryResult(Outcome.ACCEPTED, self.name, _provider_message_id(reply, message.payload))
 
