@@ -78,13 +78,13 @@ def make_client(
     secret_access_key: str | None = None,
     session_token: str | None = None,
     timeout: float = 10.0,
-    max_attempts: int = 1,
+    max_attempts: int = 1,  # in total: the outbox retries, botocore does not
 ) -> Any:
     """A boto3 client with short timeouts and few retries: the outbox, not botocore, does the retrying."""
     config = Config(
         connect_timeout=timeout,
         read_timeout=timeout,
-        retries={"max_attempts": max_attempts, "mode": "standard"},
+        retries={"total_max_attempts": max_attempts, "mode": "standard"},
     )
     return boto3.client(
         service,  # type: ignore[call-overload]

@@ -4,4 +4,6 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.s3",
     "tests.fixtures.sms_api",
+    "tests.fixtures.aws",
+    "tests.fixtures.webhook_receiver",
 ]
