@@ -125,6 +125,9 @@ Your statement is attached.
 """.replace(b"\n", b"\r\n")
 
 
+REPORT = b"Content-Type: multipart/report; boundary=x\r\n\r\n"
+
+
 def test_postfix_hard_bounce() -> None:
     dsn = parse_dsn(POSTFIX_HARD)
 
@@ -193,9 +196,8 @@ def test_dsn_without_any_reference_cannot_become_events() -> None:
         b"   \r\n",
         b"\x00\xff\xfe garbage \x80",
         b"Subject: hello\r\n\r\njust a message\r\n",
-        b"Content-Type: multipart/report; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x--\r\n",
-        b"Content-Type: multipart/report; boundary=x\r\n\r\n--x\r\nContent-Type: message/delivery-status\r\n\r\n"
-        b"Reporting-MTA: dns; a\r\n--x--\r\n",
+        REPORT + b"--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x--\r\n",
+        REPORT + b"--x\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; a\r\n--x--\r\n",
         b"Content-Type: multipart/report; boundary=\r\n\r\n--\r\n",
         POSTFIX_HARD[:400],
         POSTFIX_HARD.replace(b"Final-Recipient", b"X-Nothing"),
