@@ -19,9 +19,21 @@ from archive.base import (
 )
 from archive.filesystem import FilesystemStore
 from archive.s3 import S3Store
+from archive.worm import (
+    LockMode,
+    LockState,
+    ObjectExists,
+    ObjectLocked,
+    ObjectLockMissing,
+    StoredVersion,
+    WormStore,
+    check_object_key,
+)
 
 
-def open_store(url: str, *, s3_endpoint_url: str | None = None, s3_region: str | None = None) -> ArchiveStore:
+def open_store(
+    url: str, *, s3_endpoint_url: str | None = None, s3_region: str | None = None
+) -> FilesystemStore | S3Store:
     """The store a settings URL names: `file:///abs/path`, a plain path, or `s3://bucket/prefix`."""
     parts = urlsplit(url)
     if parts.scheme == "s3" and parts.netloc:
@@ -43,8 +55,16 @@ __all__ = [
     "ArchivedObject",
     "FilesystemStore",
     "InvalidKey",
+    "LockMode",
+    "LockState",
+    "ObjectExists",
+    "ObjectLockMissing",
+    "ObjectLocked",
     "ObjectNotFound",
     "S3Store",
+    "StoredVersion",
+    "WormStore",
+    "check_object_key",
     "content_key",
     "digest_of_key",
     "open_store",

@@ -3,11 +3,18 @@
 A put first looks for the object (identical content is then a no-op) and otherwise writes with
 `If-None-Match: *`, so even a concurrent writer cannot replace what is archived; the SHA-256 travels as
 `ChecksumSHA256` (the server checks the upload) and as `sha256` metadata (cheap verification by HEAD).
+
+The write-once objects of `archive.worm` need a bucket with Object Lock (which implies versioning): each is
+written with `If-None-Match: *`, a retention mode and retain-until date, and read back by its `VersionId`,
+so a later PUT to the same key (which S3 would store as a new version) never changes what is archived, and
+S3 itself refuses to delete the version before its retention ends or while a legal hold is on.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -25,11 +32,20 @@ from archive.base import (
     digest_of_key,
     sha256_hex,
 )
+from archive.worm import (
+    LockMode,
+    LockState,
+    ObjectExists,
+    ObjectLocked,
+    ObjectLockMissing,
+    StoredVersion,
+    check_object_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-_NOT_FOUND = frozenset({"NoSuchKey", "NotFound", "404"})
+_NOT_FOUND = frozenset({"NoSuchKey", "NotFound", "404", "NoSuchVersion"})
 _ALREADY_EXISTS = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
 _UNAVAILABLE = frozenset(
     {
@@ -140,6 +156,113 @@ class S3Store:
         except BotoCoreError as exc:
             raise ArchiveUnavailable(f"S3 endpoint unreachable for bucket {self.bucket!r}: {exc}") from exc
 
+    def require_object_lock(self) -> None:
+        """`ObjectLockMissing` with a clear message unless the bucket enforces Object Lock."""
+        try:
+            config = self._client.get_object_lock_configuration(Bucket=self.bucket)
+        except ClientError as exc:
+            if _code(exc) == "ObjectLockConfigurationNotFoundError":
+                raise ObjectLockMissing(_NO_LOCK.format(bucket=self.bucket)) from exc
+            raise _translate(exc, self.bucket) from exc
+        except BotoCoreError as exc:
+            raise _translate(exc, self.bucket) from exc
+        if config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
+            raise ObjectLockMissing(_NO_LOCK.format(bucket=self.bucket))
+
+    def write_once(
+        self, key: str, data: bytes, *, content_type: str, retain_until: datetime, mode: LockMode
+    ) -> StoredVersion:
+        """PUT with retention, refused by S3 if the key already exists; returns the new version."""
+        name = self.prefix + check_object_key(key)
+        digest = sha256_hex(data)
+        try:
+            response = self._client.put_object(
+                Bucket=self.bucket,
+                Key=name,
+                Body=data,
+                ContentType=content_type,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode("ascii"),
+                Metadata={"sha256": digest},
+                IfNoneMatch="*",
+                ObjectLockMode=mode.value,
+                ObjectLockRetainUntilDate=retain_until,
+            )
+        except ClientError as exc:
+            if _code(exc) in _ALREADY_EXISTS:
+                raise ObjectExists(f"s3://{self.bucket}/{name} is already archived") from exc
+            raise _translate(exc, name) from exc
+        except BotoCoreError as exc:
+            raise _translate(exc, name) from exc
+        version_id = response.get("VersionId")
+        if not version_id:
+            raise ObjectLockMissing(f"S3 returned no VersionId for {name}: bucket versioning is off")
+        return StoredVersion(key, version_id, digest, len(data))
+
+    def current_version(self, key: str) -> StoredVersion | None:
+        """The latest version of `key` by HEAD (its digest from the metadata written with it)."""
+        head = self._head(self.prefix + check_object_key(key))
+        if head is None or not head.get("VersionId"):
+            return None
+        digest = head.get("Metadata", {}).get("sha256") or _hex_of_checksum(head.get("ChecksumSHA256"))
+        size = int(head.get("ContentLength", 0))
+        return StoredVersion(key, str(head["VersionId"]), str(digest or ""), size)
+
+    def read_version(self, key: str, version_id: str) -> bytes:
+        """Exactly that version's bytes, however many later writes the key has seen."""
+        name = self.prefix + check_object_key(key)
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=name, VersionId=version_id)
+            body: bytes = response["Body"].read()
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, name) from exc
+        return body
+
+    def lock_state(self, key: str, version_id: str) -> LockState:
+        """Read from HEAD: some S3 implementations do not serve `GetObjectRetention`."""
+        name = self.prefix + check_object_key(key)
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=name, VersionId=version_id)
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, name) from exc
+        return LockState(
+            head.get("ObjectLockMode"),
+            head.get("ObjectLockRetainUntilDate"),
+            head.get("ObjectLockLegalHoldStatus") == "ON",
+        )
+
+    def set_legal_hold(self, key: str, version_id: str, *, on: bool) -> None:
+        name = self.prefix + check_object_key(key)
+        try:
+            status: Any = "ON" if on else "OFF"
+            self._client.put_object_legal_hold(
+                Bucket=self.bucket, Key=name, VersionId=version_id, LegalHold={"Status": status}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, name) from exc
+
+    def delete_version(self, key: str, version_id: str) -> None:
+        """Permanently delete the version; S3 answers AccessDenied while it is retained or held."""
+        name = self.prefix + check_object_key(key)
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=name, VersionId=version_id)
+        except ClientError as exc:
+            if _code(exc) == "AccessDenied":
+                raise ObjectLocked(f"S3 refused to delete {name} (retention or legal hold)") from exc
+            raise _translate(exc, name) from exc
+        except BotoCoreError as exc:
+            raise _translate(exc, name) from exc
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        """Current keys under `prefix`, without the store's own prefix."""
+        paginator = self._client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(self.prefix) :]
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, prefix) from exc
+
     def close(self) -> None:
         """Release the client's pooled connections."""
         self._client.close()
@@ -174,6 +297,13 @@ class S3Store:
         if not recorded:  # written by something else: only the bytes themselves can tell
             self.get(name)
         return True
+
+
+_NO_LOCK = (
+    "S3 bucket {bucket!r} does not have Object Lock enabled: the compliance archive needs it. Create the"
+    " bucket with Object Lock (`aws s3api create-bucket --object-lock-enabled-for-bucket ...`); it cannot"
+    " be added to a bucket created without it on every S3 implementation."
+)
 
 
 def _normalise_prefix(prefix: str) -> str:

@@ -2,7 +2,14 @@
 
 from ccm.access.models import ApiKey
 from ccm.communications.models import IdempotencyRecord, Message, Suppression
-from ccm.compliance.models import ArchiveEntry
+from ccm.compliance.models import (
+    ArchiveEntry,
+    AuditRecord,
+    ChainHead,
+    ChainRecord,
+    Checkpoint,
+    CustomerKey,
+)
 from ccm.customers.models import Customer, Unsubscription
 from ccm.engagement.models import Event
 from ccm.registry.models import Template, TemplateVersion
@@ -10,7 +17,12 @@ from ccm.registry.models import Template, TemplateVersion
 __all__ = [
     "ApiKey",
     "ArchiveEntry",
+    "AuditRecord",
+    "ChainHead",
+    "ChainRecord",
+    "Checkpoint",
     "Customer",
+    "CustomerKey",
     "Event",
     "IdempotencyRecord",
     "Message",

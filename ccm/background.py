@@ -9,6 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from ccm.communications.idempotency import purge_expired
 from ccm.communications.worker import Worker
+from ccm.compliance.jobs import schedule as schedule_archive_jobs
 from ccm.database import session_scope
 from ccm.runtime import Runtime
 
@@ -35,6 +36,7 @@ class BackgroundServices:
             self.scheduler.add_job(
                 purge_idempotency_keys, "interval", minutes=15, args=[runtime], id="purge-idempotency-keys"
             )
+            schedule_archive_jobs(self.scheduler, runtime)
 
     def _run_worker(self) -> None:
         self.worker.run(self.stop_event, concurrency=self.concurrency)

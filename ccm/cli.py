@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
 
     templates = commands.add_parser("load-templates", help="load starter templates the registry lacks")
     templates.set_defaults(handler=_load_templates)
+
+    from ccm.compliance.cli import add_commands as add_archive_commands
+
+    add_archive_commands(commands)
     return parser
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from archive import ArchiveStore, open_store
 from ccm.communications.providers import build_providers
+from ccm.compliance.vault import ArchiveVault, open_vault
 from ccm.database import make_engine
 from ccm.engagement.tokens import TokenSigner
 from ccm.settings import Settings
@@ -18,23 +18,23 @@ from delivery import ProviderRegistry
 class Runtime:
     settings: Settings
     engine: Engine
-    archive: ArchiveStore
+    archive: ArchiveVault
     providers: ProviderRegistry
     tokens: TokenSigner
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.database_url)
         return cls(
             settings=settings,
-            engine=make_engine(settings.database_url),
-            archive=open_store(
-                settings.archive_url, s3_endpoint_url=settings.s3_endpoint_url, s3_region=settings.s3_region
-            ),
+            engine=engine,
+            archive=open_vault(settings, engine),
             providers=build_providers(settings),
             tokens=TokenSigner(settings.secret_key),
         )
 
     def close(self) -> None:
         self.providers.close_all()
+        self.archive.close()
         self.engine.dispose()

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
+# Archive retention in days; the most specific rule wins: "template:KEY", "CATEGORY:CHANNEL", "CATEGORY",
+# then "default".
+DEFAULT_RETENTION_DAYS = {
+    "default": 3650,
+    "transactional": 3650,
+    "marketing": 730,
+    "template:otp": 90,
+}
 
 
 class Environment(StrEnum):
@@ -76,6 +85,13 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
     pdf_variant: str | None = "pdf/a-3b"
 
+    archive_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    archive_retention_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RETENTION_DAYS))
+    archive_checkpoint_minutes: int = Field(default=10, ge=1)
+    archive_purge_interval_minutes: int = Field(default=60, ge=1)
+    archive_signing_key: str = ""
+    archive_master_key: str = ""
+
     @field_validator("base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
@@ -94,6 +110,11 @@ class Settings(BaseSettings):
             if self.env is Environment.PRODUCTION:
                 raise ValueError("CCM_SECRET_KEY must be set in production (32+ random characters)")
             self.secret_key = _development_secret(self.data_dir)
+        for name, label in (("archive_signing_key", "signing"), ("archive_master_key", "master")):
+            if not getattr(self, name):
+                if self.env is Environment.PRODUCTION:
+                    raise ValueError(f"CCM_{name.upper()} must be set in production (base64 of 32 bytes)")
+                setattr(self, name, _development_key(self.data_dir, f"archive-{label}.key"))
         if self.env is Environment.PRODUCTION and len(self.secret_key) < 32:
             raise ValueError("CCM_SECRET_KEY must be at least 32 characters in production")
         if self.sms_provider is SmsProviderName.TWILIO and not (
@@ -138,6 +159,18 @@ def _development_secret(data_dir: Path) -> str:
     path.write_text(secret)
     path.chmod(0o600)
     return secret
+
+
+def _development_key(data_dir: Path, name: str) -> str:
+    """32 random bytes (base64) kept under `var/`, like the development secret; never used in production."""
+    path = data_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
 
 
 @lru_cache

@@ -15,6 +15,9 @@ class Permission(StrEnum):
     MESSAGES_SEND = "messages:send"
     MESSAGES_READ = "messages:read"
     ARCHIVE_READ = "archive:read"
+    ARCHIVE_HOLD = "archive:hold"
+    AUDIT_READ = "audit:read"
+    CUSTOMERS_ERASE = "customers:erase"
     OUTBOX_READ = "outbox:read"
     SUPPRESSIONS_WRITE = "suppressions:write"
     OPERATIONS_READ = "operations:read"
@@ -46,6 +49,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_READ,
             Permission.MESSAGES_READ,
             Permission.ARCHIVE_READ,
+            Permission.ARCHIVE_HOLD,
+            Permission.AUDIT_READ,
         }
     ),
 }

@@ -149,10 +149,12 @@ def test_archive_in_s3_holds_the_exact_bytes(
     entry = service.client.get(f"/v1/archive/{message_id}", headers=service.headers()).json()
     assert entry["store_url"].rstrip("/") == f"s3://{s3_bucket.bucket_name}/archive"
     s3 = make_s3_client(s3_bucket.endpoint_url)
-    stored = s3.get_object(Bucket=s3_bucket.bucket_name, Key=f"archive/{entry['object_key']}")["Body"].read()
-    assert hashlib.sha256(stored).hexdigest() == entry["sha256"]
+    head = s3.head_object(Bucket=s3_bucket.bucket_name, Key=f"archive/{entry['object_key']}")
+    assert head["ObjectLockMode"] == "COMPLIANCE" and head["VersionId"] == entry["version_id"]
+    archived = service.client.get(f"/v1/archive/{message_id}/content", headers=service.headers()).content
+    assert hashlib.sha256(archived).hexdigest() == entry["sha256"]
     outbox = (service.settings.outbox_dir / f"{message_id}.eml").read_bytes()
-    assert outbox == stored
+    assert outbox == archived
     assert entry["context"]["invoice"]["number"] == "2026-001"
     assert entry["template"] == "invoice" and entry["template_version"] == 1
 

@@ -1,0 +1,164 @@
+"""`ccm archive ...`: verify, purge, rerender, export, checkpoint, public-key."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from ccm.settings import Settings
+
+
+def add_commands(commands: Any) -> None:
+    """Register `ccm archive` and its subcommands on the top-level subparsers."""
+    archive = commands.add_parser(
+        "archive", help="verify, purge, re-render and export the compliance archive"
+    )
+    sub = archive.add_subparsers(dest="archive_command", required=True)
+    verify = sub.add_parser(
+        "verify", help="walk the hash chain and the stored objects; non-zero exit on any issue"
+    )
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(handler=_verify)
+    purge = sub.add_parser("purge", help="delete what is past retention and not on hold (tombstones kept)")
+    purge.set_defaults(handler=_purge)
+    rerender = sub.add_parser(
+        "rerender", help="re-compose a message from its template version and data snapshot"
+    )
+    rerender.add_argument("message_id")
+    rerender.add_argument(
+        "--check", action="store_true", help="compare with the archived bytes; non-zero if different"
+    )
+    rerender.add_argument("--output", type=Path, default=None, help="write the re-rendered bytes here")
+    rerender.set_defaults(handler=_rerender)
+    export = sub.add_parser("export", help="write a self-verifying zip for a customer")
+    export.add_argument("--customer", required=True, help="the customer's external id")
+    export.add_argument("--output", type=Path, required=True)
+    export.set_defaults(handler=_export)
+    checkpoint = sub.add_parser(
+        "checkpoint", help="sign the current heads of the archive chain and the audit log"
+    )
+    checkpoint.set_defaults(handler=_checkpoint)
+    public_key = sub.add_parser(
+        "public-key", help="print the checkpoint signing key (PEM) and its fingerprint"
+    )
+    public_key.set_defaults(handler=_public_key)
+
+
+def _runtime(settings: Settings) -> Any:
+    from ccm.runtime import Runtime
+
+    return Runtime.build(settings)
+
+
+def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    from ccm.compliance.audit import verify_log
+    from ccm.compliance.verify import verify_archive
+
+    runtime = _runtime(settings)
+    try:
+        with Session(runtime.engine) as session:
+            report = verify_archive(session, runtime.archive)
+            audit_count, audit_problems = verify_log(session)
+    finally:
+        runtime.close()
+    if args.json:
+        issues = [vars(i) for i in report.issues]
+        print(json.dumps({"ok": report.ok and not audit_problems, "issues": issues}, indent=2))
+    else:
+        print(
+            f"archive {report.store_url}: {report.records} chain records,"
+            f" {report.objects_checked} objects read, {report.tombstones} tombstones,"
+            f" last signed checkpoint at {report.checkpoint_seq}"
+        )
+        for issue in report.issues:
+            where = f" (chain position {issue.seq})" if issue.seq is not None else ""
+            print(f"  {issue.problem.upper()}: message {issue.message_id or '-'}{where}: {issue.detail}")
+        print(f"audit log: {audit_count} records")
+        for problem in audit_problems:
+            print(f"  AUDIT: record {problem.seq}: {problem.problem}")
+        print("OK" if report.ok and not audit_problems else "FAILED")
+    return 0 if report.ok and not audit_problems else 1
+
+
+def _purge(settings: Settings, _args: argparse.Namespace) -> int:
+    from ccm.compliance.jobs import purge_archive
+
+    runtime = _runtime(settings)
+    try:
+        result = purge_archive(runtime)
+    finally:
+        runtime.close()
+    counts = (len(result.purged), len(result.refused), len(result.keys_destroyed))
+    print("purged {}, refused {}, data keys destroyed {}".format(*counts))
+    return 0
+
+
+def _rerender(settings: Settings, args: argparse.Namespace) -> int:
+    from ccm.compliance.rerender import rerender
+    from ccm.compliance.service import find_entry
+
+    runtime = _runtime(settings)
+    try:
+        with Session(runtime.engine) as session:
+            entry = find_entry(session, args.message_id)
+            if entry is None:
+                print(f"no archived message {args.message_id}", file=sys.stderr)
+                return 2
+            produced, result = rerender(session, runtime.archive, entry)
+    finally:
+        runtime.close()
+    if args.output:
+        args.output.write_bytes(produced)
+    print(f"archived    sha256 {result.archived_sha256}\nre-rendered sha256 {result.rerendered_sha256}")
+    if result.matches:
+        print("IDENTICAL: the archived bytes are reproduced exactly")
+        return 0
+    print(f"DIFFERENT: first difference at {result.first_difference}")
+    return 1 if args.check else 0
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from ccm.compliance import audit, service
+    from ccm.compliance.export import MAX_ENTRIES, build_export
+    from ccm.database import session_scope
+
+    runtime = _runtime(settings)
+    try:
+        with session_scope(runtime.engine) as session:
+            query = service.ArchiveQuery(customer_id=args.customer)
+            hits, total = service.search(session, query, limit=MAX_ENTRIES)
+            entries = [entry for entry, _ in hits]
+            args.output.write_bytes(build_export(session, runtime.archive, entries, query.as_record()))
+            audit.log_access(
+                session, None, "export", {**query.as_record(), "via": "cli"}, [e.message_id for e in entries]
+            )
+    finally:
+        runtime.close()
+    print(f"wrote {len(entries)} of {total} messages to {args.output}")
+    return 0
+
+
+def _checkpoint(settings: Settings, _args: argparse.Namespace) -> int:
+    from ccm.compliance.jobs import sign_checkpoints
+
+    runtime = _runtime(settings)
+    try:
+        sign_checkpoints(runtime)
+    finally:
+        runtime.close()
+    print("checkpoints signed")
+    return 0
+
+
+def _public_key(settings: Settings, _args: argparse.Namespace) -> int:
+    from ccm.compliance.signing import CheckpointSigner
+
+    signer = CheckpointSigner(settings.archive_signing_key)
+    print(signer.public_key_pem, end="")
+    print(f"sha256 fingerprint of the raw key: {signer.fingerprint}")
+    return 0

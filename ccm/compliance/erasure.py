@@ -1,0 +1,58 @@
+"""GDPR erasure: personal data leaves the live database now; archived copies under legal retention stay,
+sealed with the customer's data key, which is destroyed when the last of them is purged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from ccm.communications.models import Message
+from ccm.compliance.models import ArchiveEntry, CustomerKey
+from ccm.compliance.purge import complete_erasures, live_items
+from ccm.customers.models import Customer
+from ccm.database import utcnow
+from ccm.engagement.models import Event
+
+ERASED = "erased"
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    external_id: str
+    erased_at: datetime
+    archived_items_retained: int
+    retained_until: datetime | None
+    data_key_destroyed: bool
+
+
+def erase_customer(session: Session, customer: Customer) -> ErasureResult:
+    """Blank the customer's record, message contexts and recipients, and event details; schedule the rest."""
+    assert customer.id is not None
+    now, original = utcnow(), customer.external_id
+    customer.external_id = f"{ERASED}-{customer.id}"
+    customer.email = customer.phone = None
+    customer.attributes = {}
+    customer.updated_at = now
+    session.add(customer)
+    session.exec(
+        update(Message)
+        .where(col(Message.customer_id) == customer.id)
+        .values(context={}, recipient=ERASED, last_error=None, updated_at=now)
+    )
+    session.exec(update(Event).where(col(Event.customer_id) == customer.id).values(detail={}))
+    session.exec(update(ArchiveEntry).where(col(ArchiveEntry.customer_id) == customer.id).values(context={}))
+    key = session.get(CustomerKey, customer.id)
+    if key is not None and key.erasure_requested_at is None:
+        key.erasure_requested_at = now
+        session.add(key)
+    session.flush()
+    destroyed = customer.id in complete_erasures(session)
+    until = session.exec(
+        select(func.max(ArchiveEntry.retain_until)).where(
+            col(ArchiveEntry.customer_id) == customer.id, col(ArchiveEntry.purged_at).is_(None)
+        )
+    ).one()
+    return ErasureResult(original, now, live_items(session, customer.id), until, destroyed)

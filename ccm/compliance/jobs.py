@@ -1,0 +1,52 @@
+"""Scheduled archive work: sign the chain heads, purge what is past retention (the scheduler only calls)."""
+
+from __future__ import annotations
+
+import logging
+
+from ccm.compliance import chain
+from ccm.compliance.audit import AUDIT_CHAIN
+from ccm.compliance.purge import PurgeResult, purge_expired
+from ccm.database import session_scope
+from ccm.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+
+def sign_checkpoints(runtime: Runtime) -> None:
+    """A signed checkpoint of the archive chain and the audit log, when either has grown since the last."""
+    with session_scope(runtime.engine) as session:
+        for name in (runtime.archive.url, AUDIT_CHAIN):
+            chain.checkpoint(session, name, runtime.archive.signer)
+
+
+def purge_archive(runtime: Runtime) -> PurgeResult:
+    result = purge_expired(runtime.engine, runtime.archive)
+    if result.purged or result.refused or result.keys_destroyed:
+        logger.info(
+            "archive purge: %d purged, %d refused by the store, %d data keys destroyed",
+            len(result.purged),
+            len(result.refused),
+            len(result.keys_destroyed),
+        )
+    return result
+
+
+def schedule(scheduler: object, runtime: Runtime) -> None:
+    """Add the archive's jobs to an APScheduler scheduler."""
+    add_job = getattr(scheduler, "add_job")  # noqa: B009 (keeps APScheduler's untyped API at arm's length)
+    settings = runtime.settings
+    add_job(
+        sign_checkpoints,
+        "interval",
+        minutes=settings.archive_checkpoint_minutes,
+        args=[runtime],
+        id="archive-checkpoint",
+    )
+    add_job(
+        purge_archive,
+        "interval",
+        minutes=settings.archive_purge_interval_minutes,
+        args=[runtime],
+        id="archive-purge",
+    )
