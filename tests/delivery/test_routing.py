@@ -150,7 +150,7 @@ def test_half_open_breaker_lets_one_probe_through() -> None:
 
 def test_failover_refuses_mixed_channels_and_duplicate_names() -> None:
     sms = ScriptedProvider("s")
-    sms.channel = Channel.SMS  # type: ignore[misc]
+    sms.channel = Channel.SMS
     with pytest.raises(ProviderConfigurationError, match="channel"):
         FailoverProvider([ScriptedProvider("a"), sms])
     with pytest.raises(ProviderConfigurationError, match="unique"):
