@@ -33,6 +33,8 @@ NAVIGATION = (
     NavItem("Messages", "/ui/messages", Permission.MESSAGES_READ),
     NavItem("Outbox", "/ui/outbox", Permission.OUTBOX_READ),
     NavItem("Customers", "/ui/customers", Permission.CUSTOMERS_READ),
+    NavItem("Archive", "/ui/archive", Permission.ARCHIVE_READ),
+    NavItem("Audit log", "/ui/audit", Permission.AUDIT_READ),
 )
 
 

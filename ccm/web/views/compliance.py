@@ -1,0 +1,168 @@
+"""Compliance pages: search the archive, see exactly what a customer received and whether it verifies,
+download originals and exports, read the audit log. Every search, view and download is audited."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
+
+from ccm.access.permissions import Permission
+from ccm.compliance import audit, service
+from ccm.compliance.export import MAX_ENTRIES, build_export, file_name
+from ccm.compliance.routes import entry_detail, read_archived
+from ccm.compliance.service import ArchiveQuery
+from ccm.database import utcnow
+from ccm.dependencies import RuntimeDep, SessionDep
+from ccm.errors import Unprocessable
+from ccm.web.auth import Viewer, page_viewer
+from ccm.web.errors import PageRoute
+from ccm.web.outbox_view import parse_email, parse_sms
+from ccm.web.rendering import content_security_policy, ui_page
+from ccm.web.views.params import PageQuery
+
+router = APIRouter(route_class=PageRoute)
+Reader = Annotated[Viewer, Depends(page_viewer(Permission.ARCHIVE_READ))]
+Auditor = Annotated[Viewer, Depends(page_viewer(Permission.AUDIT_READ))]
+MessageIdPath = Annotated[str, PathParam(min_length=1, max_length=36)]
+Field = Annotated[str, Query(max_length=320)]
+DateField = Annotated[str, Query(max_length=10, pattern=r"^(|\d{4}-\d{2}-\d{2})$")]
+PAGE_SIZE = 25
+FILTERS = ("customer_id", "email", "phone", "message_id", "channel", "template", "category", "from", "to")
+
+
+def form_query(
+    customer_id: Field = "",
+    email: Field = "",
+    phone: Field = "",
+    message_id: Field = "",
+    channel: Annotated[str, Query(pattern=r"^(|email|sms|pdf)$")] = "",
+    template: Field = "",
+    category: Field = "",
+    from_: Annotated[str, Query(alias="from", max_length=10, pattern=r"^(|\d{4}-\d{2}-\d{2})$")] = "",
+    to: DateField = "",
+) -> ArchiveQuery:
+    """The search form's fields (blank means any); dates are whole UTC days, `to` inclusive."""
+    return ArchiveQuery(
+        customer_id=customer_id.strip() or None,
+        email=email.strip() or None,
+        phone=phone.strip() or None,
+        message_id=message_id.strip() or None,
+        channel=channel or None,
+        template=template.strip() or None,
+        category=category.strip() or None,
+        start=_day(from_),
+        end=_day(to, end=True),
+    )
+
+
+def _day(value: str, *, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.fromisoformat(value).date()
+    except ValueError:
+        raise Unprocessable(f"not a date: {value}") from None
+    moment = datetime.combine(day, time.max if end else time.min, tzinfo=utcnow().tzinfo)
+    return moment
+
+
+FormQuery = Annotated[ArchiveQuery, Depends(form_query)]
+
+
+def _query_string(request: Request) -> str:
+    return "&".join(f"{k}={v}" for k, v in request.query_params.items() if k in FILTERS and v)
+
+
+@router.get("/ui/archive")
+def archive_search(
+    request: Request, session: SessionDep, viewer: Reader, query: FormQuery, page: PageQuery = 1
+) -> Response:
+    hits, total = service.search(session, query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    audit.log_access(session, viewer.api_key, "search", query.as_record(), [e.message_id for e, _ in hits])
+    filters = _query_string(request)
+    context: dict[str, Any] = {
+        "viewer": viewer,
+        "hits": hits,
+        "total": total,
+        "form": dict(request.query_params),
+        "page": page,
+        "has_next": page * PAGE_SIZE < total,
+        "base": f"/ui/archive?{filters}&" if filters else "/ui/archive?",
+        "export_url": f"/ui/archive/export?{filters}",
+        "can_export": total <= MAX_ENTRIES and total > 0,
+    }
+    return ui_page(request, "compliance/archive_list.html", context)
+
+
+@router.get("/ui/archive/export")
+def archive_export(session: SessionDep, runtime: RuntimeDep, viewer: Reader, query: FormQuery) -> Response:
+    hits, total = service.search(session, query, limit=MAX_ENTRIES)
+    if total > MAX_ENTRIES:
+        raise Unprocessable(f"{total} entries match; narrow the search to at most {MAX_ENTRIES}")
+    entries = [entry for entry, _ in hits]
+    data = build_export(session, runtime.archive, entries, query.as_record())
+    audit.log_access(session, viewer.api_key, "export", query.as_record(), [e.message_id for e in entries])
+    headers = {
+        "Content-Disposition": 'attachment; filename="ccm-archive-export.zip"',
+        "Cache-Control": "no-store",
+    }
+    return Response(data, media_type="application/zip", headers=headers)
+
+
+@router.get("/ui/archive/{message_id}")
+def archive_entry(
+    request: Request, message_id: MessageIdPath, session: SessionDep, runtime: RuntimeDep, viewer: Reader
+) -> Response:
+    entry = service.get_entry(session, message_id)
+    detail = entry_detail(session, runtime.archive, entry)
+    email = sms = None
+    readable = entry.purged_at is None and not detail.issues
+    if readable and entry.content_type == "message/rfc822":
+        email = parse_email(read_archived(runtime.archive, entry))
+    elif readable and entry.content_type == "application/json":
+        sms = parse_sms(read_archived(runtime.archive, entry))
+    audit.log_access(session, viewer.api_key, "view", {"message_id": message_id}, [message_id])
+    context = {"viewer": viewer, "entry": detail, "email": email, "sms": sms, "readable": readable}
+    return ui_page(
+        request, "compliance/archive_detail.html", context, csp=content_security_policy(images="data:")
+    )
+
+
+@router.get("/ui/archive/{message_id}/original")
+def archive_original(
+    message_id: MessageIdPath, session: SessionDep, runtime: RuntimeDep, viewer: Reader, inline: bool = False
+) -> Response:
+    """The original bytes as a download (a PDF may be shown inline, nothing else is ever rendered by us)."""
+    entry = service.get_entry(session, message_id)
+    data = read_archived(runtime.archive, entry)
+    audit.log_access(session, viewer.api_key, "download", {"message_id": message_id}, [message_id])
+    show = inline and entry.content_type == "application/pdf"
+    name = file_name(entry).rsplit("/", 1)[-1]
+    headers = {
+        "Content-Disposition": f'{"inline" if show else "attachment"}; filename="{name}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "X-Content-SHA256": entry.sha256,
+    }
+    return Response(
+        data, media_type=entry.content_type if show else "application/octet-stream", headers=headers
+    )
+
+
+@router.get("/ui/audit")
+def audit_page(request: Request, session: SessionDep, viewer: Auditor, page: PageQuery = 1) -> Response:
+    records = audit.list_records(session, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    count, problems = audit.verify_log(session)
+    context = {
+        "viewer": viewer,
+        "records": records[:PAGE_SIZE],
+        "page": page,
+        "has_next": len(records) > PAGE_SIZE,
+        "base": "/ui/audit?",
+        "count": count,
+        "problems": problems,
+    }
+    return ui_page(request, "compliance/audit_list.html", context)
