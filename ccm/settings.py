@@ -110,13 +110,13 @@ class Settings(BaseSettings):
             if self.env is Environment.PRODUCTION:
                 raise ValueError("CCM_SECRET_KEY must be set in production (32+ random characters)")
             self.secret_key = _development_secret(self.data_dir)
+        if self.env is Environment.PRODUCTION and len(self.secret_key) < 32:
+            raise ValueError("CCM_SECRET_KEY must be at least 32 characters in production")
         for name, label in (("archive_signing_key", "signing"), ("archive_master_key", "master")):
             if not getattr(self, name):
                 if self.env is Environment.PRODUCTION:
                     raise ValueError(f"CCM_{name.upper()} must be set in production (base64 of 32 bytes)")
                 setattr(self, name, _development_key(self.data_dir, f"archive-{label}.key"))
-        if self.env is Environment.PRODUCTION and len(self.secret_key) < 32:
-            raise ValueError("CCM_SECRET_KEY must be at least 32 characters in production")
         if self.sms_provider is SmsProviderName.TWILIO and not (
             self.twilio_account_sid and self.twilio_auth_token and self.twilio_from
         ):
