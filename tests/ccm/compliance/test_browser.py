@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,7 +60,7 @@ def test_compliance_user_searches_views_and_downloads(page: Page, live: LiveServ
     with page.expect_download() as info:
         page.click("#download")
     download = info.value
-    data = open(download.path(), "rb").read()
+    data = Path(download.path()).read_bytes()
     with live.api() as api:
         entry = api.get(f"/v1/archive/{archived}").json()
     assert hashlib.sha256(data).hexdigest() == entry["sha256"] and download.suggested_filename.endswith(
