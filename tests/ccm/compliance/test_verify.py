@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from datetime import timedelta
+from typing import Any
 
-from sqlmodel import select
+import pytest
+from sqlmodel import col, select
 
 from ccm.compliance import cli
 from ccm.compliance.models import ChainRecord
@@ -15,7 +17,7 @@ from tests.ccm.compliance.conftest import entry, object_path, verify
 from tests.ccm.conftest import Service
 
 
-def problems(report: dict, message_id: str) -> set[str]:
+def problems(report: dict[str, Any], message_id: str) -> set[str]:
     return {i["problem"] for i in report["issues"] if i["message_id"] == message_id}
 
 
@@ -28,7 +30,9 @@ def test_untouched_archive_verifies_with_a_signed_chain(service: Service, otps: 
     assert cli._verify(service.settings, args) == 0
 
 
-def test_flipping_one_byte_is_reported_as_altered(service: Service, otps: list[str], capsys) -> None:
+def test_flipping_one_byte_is_reported_as_altered(
+    service: Service, otps: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     path = object_path(service, otps[1])
     data = bytearray(path.read_bytes())
     data[-1] ^= 0x01
@@ -60,7 +64,7 @@ def test_swapping_two_entries_names_both(service: Service, otps: list[str]) -> N
 
 def test_reordering_or_editing_chain_records_is_detected(service: Service, otps: list[str]) -> None:
     with session_scope(service.runtime.engine) as session:
-        records = session.exec(select(ChainRecord).order_by(ChainRecord.seq)).all()
+        records = session.exec(select(ChainRecord).order_by(col(ChainRecord.seq))).all()
         body = dict(records[1].body)
         body["content_sha256"] = "0" * 64
         records[1].body = body
