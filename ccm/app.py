@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from ccm import health
+from ccm import health, operations
 from ccm.background import BackgroundServices
 from ccm.communications import routes as messages
 from ccm.communications import suppression_routes as suppressions
@@ -55,7 +55,18 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RefuseNulInUrl)
-    for module in (health, templates, customers, messages, suppressions, archive, engagement, webhooks, web):
+    for module in (
+        health,
+        operations,
+        templates,
+        customers,
+        messages,
+        suppressions,
+        archive,
+        engagement,
+        webhooks,
+        web,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from ccm.access.models import Role
+from ccm.logs import configure_logging
 from ccm.settings import Settings, get_settings
 
 DEMO_KEY_FILE = "demo-admin.key"
@@ -18,14 +19,12 @@ DEMO_KEY_FILE = "demo-admin.key"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("alembic", "weasyprint", "fontTools", "apscheduler.executors"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = get_settings()
     except ValueError as error:
         print(f"ccm: configuration error: {error}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format, settings.log_level)
     result: int = args.handler(settings, args)
     return result
 
@@ -48,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(handler=_migrate)
 
-    seed = commands.add_parser("seed-demo", help="load starter templates and demo customers; print an admin key")
+    seed = commands.add_parser(
+        "seed-demo", help="load starter templates and demo customers; print an admin key"
+    )
     seed.set_defaults(handler=_seed_demo)
 
     keys = commands.add_parser("keys", help="manage API keys")
@@ -75,7 +76,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings, background=settings.run_worker and not args.no_worker)
     host = args.host or settings.host
     port = args.port or settings.port
-    print(f"ccm serving on http://{host}:{port}  (web UI: {settings.base_url}/ui, API docs: /docs)", flush=True)
+    print(
+        f"ccm serving on http://{host}:{port}  (web UI: {settings.base_url}/ui, API docs: /docs)", flush=True
+    )
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
     return 0
 
@@ -166,5 +169,3 @@ def _load_templates(settings: Settings, _args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-

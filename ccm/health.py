@@ -27,4 +27,6 @@ def health(runtime: RuntimeDep) -> JSONResponse:
     except ArchiveError as error:
         checks["archive"] = f"error: {error}"
     healthy = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks}, 200 if healthy else 503)
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", "checks": checks}, 200 if healthy else 503
+    )

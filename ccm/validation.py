@@ -34,7 +34,9 @@ Identifier = Annotated[
 ]
 """An external identifier as CRMs issue them: letters, digits and . _ : @ + -, 1-200 characters."""
 
-TemplateKey = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+TemplateKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+]
 
 
 def check_json_document(value: Any, *, path: str = "") -> Any:

@@ -4,8 +4,12 @@ The database is the queue. A claim is a lease written in the same transaction th
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), so any number of workers in any
 number of processes share one table. A worker that dies simply lets its leases expire.
 
-Delivery is at-least-once: a crash after the provider accepted a message but before the outcome is
-committed leads to a second hand-off when the lease expires.
+Each message takes three short transactions: read (and mark `rendering`), archive + mark `sending`
+(the hand-off record), outcome. Rendering, archiving and the hand-off itself run outside transactions.
+
+Delivery is at-least-once, with one documented window: a worker that dies after the provider accepted a
+message but before the outcome is committed leaves it `sending`; when the lease expires the next worker
+hands it off again and records a `resumed` event (counted in `ccm_resumed_handoffs_total`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from archive import ArchiveError
+from ccm import metrics
 from ccm.communications.compose import compose, sender_for
 from ccm.communications.models import CLAIMABLE_STATUSES, TERMINAL_STATUSES, Message, MessageStatus
 from ccm.compliance.archiving import read_payload, record_archived, store_payload
@@ -43,11 +51,23 @@ logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 3600.0
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """What the read transaction learned about a message this worker holds."""
+
+    message: Message
+    parts: dict[str, Any]
+    entry: ArchiveEntry | None
+
+
 class Worker:
-    def __init__(self, runtime: Runtime, *, name: str | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, *, name: str | None = None, lanes: Sequence[str] | None = None
+    ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lanes = tuple(lanes) if lanes else None
         self.links = EngagementLinks(runtime.settings.base_url, runtime.tokens)
 
     def run(self, stop: threading.Event, *, concurrency: int = 1) -> None:
@@ -57,7 +77,7 @@ class Worker:
                 try:
                     claimed = self.claim(self.settings.worker_batch_size)
                 except Exception:
-                    logger.exception("claiming messages failed; retrying")
+                    logger.exception("claiming messages failed; retrying", extra={"worker": self.name})
                     stop.wait(self.settings.worker_poll_interval * 4)
                     continue
                 if not claimed:
@@ -78,16 +98,18 @@ class Worker:
         return processed
 
     def claim(self, limit: int) -> list[str]:
+        """Lease up to `limit` due messages, transactional lane first."""
         now = utcnow()
         with session_scope(self.runtime.engine) as session:
+            statement = select(Message.id).where(
+                col(Message.status).in_(CLAIMABLE_STATUSES),
+                col(Message.next_attempt_at) <= now,
+                or_(col(Message.lease_until).is_(None), col(Message.lease_until) < now),
+            )
+            if self.lanes is not None:
+                statement = statement.where(col(Message.lane).in_(self.lanes))
             statement = (
-                select(Message.id)
-                .where(
-                    col(Message.status).in_(CLAIMABLE_STATUSES),
-                    col(Message.next_attempt_at) <= now,
-                    or_(col(Message.lease_until).is_(None), col(Message.lease_until) < now),
-                )
-                .order_by(col(Message.priority), col(Message.next_attempt_at))
+                statement.order_by(col(Message.priority), col(Message.next_attempt_at))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
@@ -108,39 +130,51 @@ class Worker:
         try:
             self._process(message_id)
         except Exception as error:
-            logger.exception("processing message %s failed", message_id)
-            self._retry_later(message_id, f"internal error: {error.__class__.__name__}: {error}", count=False)
+            logger.exception("processing failed", extra={"message_id": message_id, "worker": self.name})
+            self._retry_later(message_id, f"internal error: {error.__class__.__name__}: {error}")
 
     def _process(self, message_id: str) -> None:
+        claimed = self._read(message_id)
+        if claimed is None:
+            return
+        message = claimed.message
+        if claimed.entry is not None:
+            payload = self._read_archived(message, claimed.entry)
+            if payload is None or not self._mark_sending(message_id):
+                return
+        else:
+            payload = self._render_and_archive(message, claimed.parts)
+            if payload is None:
+                return
+        self._hand_off(message, *payload)
+
+    def _read(self, message_id: str) -> Claimed | None:
+        """Load a held message; fail it when its deadline passed; note a hand-off a dead worker left open."""
         with session_scope(self.runtime.engine) as session:
             message = self._owned(session, message_id)
             if message is None:
-                return
-            entry = find_entry(session, message_id)
+                return None
+            now = utcnow()
+            if message.deadline_at is not None and message.deadline_at <= now:
+                self._mark_failed(session, message, "deadline passed before the message could be handed off")
+                return None
+            if message.status == MessageStatus.SENDING:
+                metrics.RESUMED_HANDOFFS.labels(message.channel).inc()
+                record_event(
+                    session,
+                    customer_id=message.customer_id,
+                    type=EventType.RESUMED,
+                    message_id=message.id,
+                    channel=message.channel,
+                    detail={"handoff_started_at": str(message.handoff_started_at), "worker": self.name},
+                )
             version = session.get(TemplateVersion, message.template_version_id)
             assert version is not None  # a foreign key; versions are never deleted
-            parts = version.parts
+            entry = find_entry(session, message_id)
             if entry is None:
                 message.status = MessageStatus.RENDERING
                 session.add(message)
-        payload = self._payload(message, parts, entry)
-        if payload is None:
-            return
-        data, content_type = payload
-        if not self._mark_sending(message_id):
-            return
-        provider = self.runtime.providers.for_channel(Channel(message.channel))
-        outgoing = OutgoingMessage(
-            message_id=message.id,
-            channel=Channel(message.channel),
-            recipient=message.recipient,
-            sender=sender_for(message.channel, self.settings),
-            payload=data,
-            content_type=content_type,
-            metadata={"template": message.template_key, "category": message.category},
-        )
-        result = provider.send(outgoing)
-        self._record_result(message_id, result)
+            return Claimed(message, version.parts, entry)
 
     def _owned(self, session: Session, message_id: str) -> Message | None:
         """The message if this worker still holds its lease and it still needs sending."""
@@ -149,26 +183,28 @@ class Worker:
             return None
         return message
 
-    def _payload(
-        self, message: Message, parts: dict[str, Any], entry: ArchiveEntry | None
-    ) -> tuple[bytes, str] | None:
-        """The archived bytes: read back when archived before, else rendered and archived now."""
-        store = self.runtime.archive
-        if entry is not None:
-            try:
-                return read_payload(store, entry), entry.content_type
-            except ArchiveError as error:
-                self._retry_later(message.id, f"archive read failed: {error}", count=False)
-                return None
+    def _read_archived(self, message: Message, entry: ArchiveEntry) -> tuple[bytes, str] | None:
+        """A retry sends the archived bytes again, unchanged."""
+        try:
+            return read_payload(self.runtime.archive, entry), entry.content_type
+        except ArchiveError as error:
+            self._retry_later(message.id, f"archive read failed: {error}")
+            return None
+
+    def _render_and_archive(self, message: Message, parts: dict[str, Any]) -> tuple[bytes, str] | None:
+        """Render, archive the exact bytes, then record both and the start of the hand-off in one commit."""
+        started = time.perf_counter()
         try:
             composed = compose(message, parts, self.settings, self.links)
         except RenderError as error:
             self._fail(message.id, f"render failed: {error.message}")
             return None
+        metrics.RENDER_SECONDS.labels(message.channel).observe(time.perf_counter() - started)
+        store = self.runtime.archive
         try:
             stored = store_payload(store, message, composed.payload, composed.content_type)
         except ArchiveError as error:
-            self._retry_later(message.id, f"archive unavailable, nothing sent: {error}", count=False)
+            self._retry_later(message.id, f"archive unavailable, nothing sent: {error}")
             return None
         try:
             with session_scope(self.runtime.engine) as session:
@@ -176,8 +212,6 @@ class Worker:
                 if owned is None:
                     return None
                 record_archived(session, owned, stored, store.url)
-                owned.status = MessageStatus.ARCHIVED
-                session.add(owned)
                 record_event(
                     session,
                     customer_id=owned.customer_id,
@@ -186,6 +220,7 @@ class Worker:
                     channel=owned.channel,
                     detail={"sha256": stored.sha256, "size": stored.size},
                 )
+                self._start_handoff(session, owned)
         except IntegrityError:
             return None  # another worker archived it first; its lease wins
         return composed.payload, composed.content_type
@@ -195,11 +230,48 @@ class Worker:
             message = self._owned(session, message_id)
             if message is None:
                 return False
-            message.status = MessageStatus.SENDING
-            message.attempts += 1
-            message.updated_at = utcnow()
-            session.add(message)
+            self._start_handoff(session, message)
         return True
+
+    def _start_handoff(self, session: Session, message: Message) -> None:
+        """The hand-off record: committed before the provider is called."""
+        now = utcnow()
+        message.status = MessageStatus.SENDING
+        message.attempts += 1
+        message.handoff_started_at = now
+        message.updated_at = now
+        session.add(message)
+
+    def _hand_off(self, message: Message, data: bytes, content_type: str) -> None:
+        channel = Channel(message.channel)
+        provider = self.runtime.providers.for_channel(channel)
+        outgoing = OutgoingMessage(
+            message_id=message.id,
+            channel=channel,
+            recipient=message.recipient,
+            sender=sender_for(message.channel, self.settings),
+            payload=data,
+            content_type=content_type,
+            metadata={"template": message.template_key, "category": message.category},
+        )
+        started = time.perf_counter()
+        result = provider.send(outgoing)
+        elapsed = time.perf_counter() - started
+        metrics.HANDOFF_SECONDS.labels(message.channel, result.provider).observe(elapsed)
+        metrics.HANDOFFS.labels(message.channel, result.provider, result.outcome.value).inc()
+        logger.info(
+            "hand-off %s",
+            result.outcome.value,
+            extra={
+                "message_id": message.id,
+                "channel": message.channel,
+                "provider": result.provider,
+                "outcome": result.outcome.value,
+                "worker": self.name,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
+        self._record_result(message.id, result)
 
     def _record_result(self, message_id: str, result: DeliveryResult) -> None:
         with session_scope(self.runtime.engine) as session:
@@ -210,17 +282,17 @@ class Worker:
             if result.outcome is Outcome.ACCEPTED:
                 self._mark_sent(session, message, result)
             elif result.outcome is Outcome.TRANSIENT_ERROR and message.attempts < self.settings.max_attempts:
-                self._schedule_retry(session, message, result.detail, count=True)
+                self._schedule_retry(session, message, result.detail)
             else:
                 self._mark_failed(session, message, result.detail)
 
     def _mark_sent(self, session: Session, message: Message, result: DeliveryResult) -> None:
-        now = utcnow()
         message.status = MessageStatus.SENT
         message.provider_message_id = result.provider_message_id
-        message.sent_at = now
+        message.sent_at = utcnow()
         message.last_error = None
         self._release(session, message)
+        metrics.MESSAGES_FINISHED.labels(message.channel, "sent").inc()
         record_event(
             session,
             customer_id=message.customer_id,
@@ -234,6 +306,7 @@ class Worker:
         message.status = MessageStatus.FAILED
         message.last_error = reason
         self._release(session, message)
+        metrics.MESSAGES_FINISHED.labels(message.channel, "failed").inc()
         record_event(
             session,
             customer_id=message.customer_id,
@@ -243,14 +316,18 @@ class Worker:
             detail={"reason": reason},
         )
 
-    def _schedule_retry(self, session: Session, message: Message, reason: str, *, count: bool) -> None:
-        """Back to the queue with exponential backoff and jitter; archived bytes are reused next time."""
+    def _schedule_retry(self, session: Session, message: Message, reason: str) -> None:
+        """Back to the queue with exponential backoff and jitter, unless that passes the deadline."""
         attempts = max(message.attempts, 1)
         delay = min(self.settings.retry_base_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
         delay *= random.uniform(0.8, 1.2)
+        next_attempt = utcnow() + timedelta(seconds=delay)
+        if message.deadline_at is not None and next_attempt >= message.deadline_at:
+            self._mark_failed(session, message, f"{reason} (deadline reached, no more retries)")
+            return
         message.status = MessageStatus.QUEUED
         message.last_error = reason
-        message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        message.next_attempt_at = next_attempt
         self._release(session, message)
         record_event(
             session,
@@ -258,12 +335,7 @@ class Worker:
             type=EventType.RETRY,
             message_id=message.id,
             channel=message.channel,
-            detail={
-                "reason": reason,
-                "attempt": message.attempts,
-                "counted": count,
-                "retry_in_s": round(delay, 1),
-            },
+            detail={"reason": reason, "attempt": message.attempts, "retry_in_s": round(delay, 1)},
         )
 
     def _release(self, session: Session, message: Message) -> None:
@@ -272,11 +344,12 @@ class Worker:
         message.updated_at = utcnow()
         session.add(message)
 
-    def _retry_later(self, message_id: str, reason: str, *, count: bool) -> None:
+    def _retry_later(self, message_id: str, reason: str) -> None:
+        """A problem on our side (archive down, a bug): try again later without spending an attempt."""
         with session_scope(self.runtime.engine) as session:
             message = self._owned(session, message_id)
             if message is not None:
-                self._schedule_retry(session, message, reason, count=count)
+                self._schedule_retry(session, message, reason)
 
     def _fail(self, message_id: str, reason: str) -> None:
         with session_scope(self.runtime.engine) as session:

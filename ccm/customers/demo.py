@@ -44,7 +44,11 @@ def seed_demo_customers(session: Session) -> int:
             phone=phone,
             locale=locale,
             timezone=timezone,
-            attributes={"first_name": first, "last_name": last, "plan": "pro" if number % 3 == 0 else "basic"},
+            attributes={
+                "first_name": first,
+                "last_name": last,
+                "plan": "pro" if number % 3 == 0 else "basic",
+            },
         )
         upsert_customer(session, external_id, request)
         created += 1

@@ -20,7 +20,9 @@ Reader = Annotated[ApiKey, Depends(require(Permission.CUSTOMERS_READ))]
 Writer = Annotated[ApiKey, Depends(require(Permission.CUSTOMERS_WRITE))]
 ExternalId = Annotated[
     str,
-    Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]*$", description="The CRM's id"),
+    Path(
+        min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]*$", description="The CRM's id"
+    ),
 ]
 
 

@@ -54,7 +54,9 @@ def unsubscribe(
 ) -> bool:
     """Record an opt-out; returns False when the customer had already opted out (idempotent)."""
     existing = session.exec(
-        select(Unsubscription).where(Unsubscription.customer_id == customer.id, Unsubscription.channel == channel)
+        select(Unsubscription).where(
+            Unsubscription.customer_id == customer.id, Unsubscription.channel == channel
+        )
     ).first()
     if existing is not None:
         return False

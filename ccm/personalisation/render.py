@@ -84,7 +84,9 @@ def sources_for(parts: dict[str, Any], channels: list[str]) -> list[tuple[str, s
     return sources
 
 
-def check_renders(parts: dict[str, Any], channels: list[str], context: dict[str, Any], options: RenderOptions) -> None:
+def check_renders(
+    parts: dict[str, Any], channels: list[str], context: dict[str, Any], options: RenderOptions
+) -> None:
     """Render every Jinja source now (cheap), so a missing variable is a 422 at the API, not a failed send.
 
     Variables the service adds at send time (the unsubscribe link) get a stand-in here.

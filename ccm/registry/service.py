@@ -20,7 +20,9 @@ from renderers.pdf import PdfTemplate, check_pdf_template
 
 
 def checksum(parts: dict[str, Any], sample_data: dict[str, Any]) -> str:
-    canonical = json.dumps({"parts": parts, "sample_data": sample_data}, sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        {"parts": parts, "sample_data": sample_data}, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -45,7 +47,9 @@ def check_parts(parts: TemplateParts) -> None:
 
 
 def email_template(part: dict[str, Any]) -> EmailTemplate:
-    return EmailTemplate(subject=part["subject"], mjml=part.get("mjml"), html=part.get("html"), text=part.get("text"))
+    return EmailTemplate(
+        subject=part["subject"], mjml=part.get("mjml"), html=part.get("html"), text=part.get("text")
+    )
 
 
 def create_template(session: Session, request: TemplateCreate) -> Template:
@@ -121,7 +125,9 @@ def versions_of(session: Session, template: Template) -> list[TemplateVersion]:
 def get_version(session: Session, key: str, number: int) -> TemplateVersion:
     template = get_template(session, key)
     version = session.exec(
-        select(TemplateVersion).where(TemplateVersion.template_id == template.id, TemplateVersion.number == number)
+        select(TemplateVersion).where(
+            TemplateVersion.template_id == template.id, TemplateVersion.number == number
+        )
     ).first()
     if version is None:
         raise NotFound(f"template '{key}' has no version {number}", field="version", code="version_not_found")
