@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from ccm.communications.providers import build_providers
+from ccm.communications.providers import ProviderRoutes, build_providers, dkim_keyring
 from ccm.compliance.vault import ArchiveVault, open_vault
 from ccm.database import make_engine
 from ccm.engagement.tokens import TokenSigner
 from ccm.settings import Settings
-from delivery import ProviderRegistry
+from delivery import DkimKeyring, SnsMessageVerifier
 
 
 @dataclass
@@ -19,8 +19,10 @@ class Runtime:
     settings: Settings
     engine: Engine
     archive: ArchiveVault
-    providers: ProviderRegistry
+    providers: ProviderRoutes
     tokens: TokenSigner
+    dkim: DkimKeyring | None = None
+    sns_verifier: SnsMessageVerifier = field(default_factory=SnsMessageVerifier)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -32,6 +34,8 @@ class Runtime:
             archive=open_vault(settings, engine),
             providers=build_providers(settings),
             tokens=TokenSigner(settings.secret_key),
+            dkim=dkim_keyring(settings),
+            sns_verifier=SnsMessageVerifier(topic_arns=settings.sns_topic_arns or None),
         )
 
     def close(self) -> None:

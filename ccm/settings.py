@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -33,11 +34,19 @@ class Environment(StrEnum):
 class EmailProviderName(StrEnum):
     OUTBOX = "outbox"
     SMTP = "smtp"
+    SES = "ses"
+    WEBHOOK = "webhook"
 
 
 class SmsProviderName(StrEnum):
     OUTBOX = "outbox"
     TWILIO = "twilio"
+    SNS = "sns"
+    WEBHOOK = "webhook"
+
+
+PROVIDER_NAMES = frozenset({"outbox", "smtp", "ses", "twilio", "sns", "webhook"})
+ROUTE_KEY = re.compile(r"^(email|sms|pdf)(:(transactional|marketing))?$")
 
 
 class Settings(BaseSettings):
@@ -71,6 +80,22 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
     twilio_base_url: str = "https://api.twilio.com"
+    smtp_pool_size: int = Field(default=2, ge=1, le=64)
+    aws_region: str | None = None
+    ses_endpoint_url: str | None = None
+    ses_configuration_set: str | None = None
+    sns_endpoint_url: str | None = None
+    sns_sender_id: str | None = None
+    sns_topic_arns: list[str] = Field(default_factory=list)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    dkim_domain: str | None = None
+    dkim_selector: str | None = None
+    dkim_private_key_file: Path | None = None
+    routes: dict[str, list[str]] = Field(default_factory=dict)
+    provider_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
+    failover_failure_threshold: int = Field(default=5, ge=1)
+    failover_cooldown_seconds: float = Field(default=30.0, gt=0)
 
     log_format: str = Field(default="text", pattern="^(text|json)$")
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
@@ -91,8 +116,35 @@ class Settings(BaseSettings):
     archive_retention_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RETENTION_DAYS))
     archive_checkpoint_minutes: int = Field(default=10, ge=1)
     archive_purge_interval_minutes: int = Field(default=60, ge=1)
+    campaign_poll_seconds: float = Field(default=5.0, gt=0)
+    campaign_batch_size: int = Field(default=500, ge=1, le=10_000)
     archive_signing_key: str = ""
     archive_master_key: str = ""
+
+    @field_validator("routes")
+    @classmethod
+    def _valid_routes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, names in value.items():
+            if not ROUTE_KEY.fullmatch(key):
+                raise ValueError(
+                    f"route key {key!r} must be CHANNEL or CHANNEL:CATEGORY, e.g. 'email:marketing'"
+                )
+            unknown = [name for name in names if name not in PROVIDER_NAMES]
+            if not names or unknown:
+                raise ValueError(
+                    f"route {key!r} names unknown providers {unknown} (known: {sorted(PROVIDER_NAMES)})"
+                )
+        return value
+
+    @field_validator("provider_limits")
+    @classmethod
+    def _valid_limits(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for name, limits in value.items():
+            if name not in PROVIDER_NAMES or set(limits) - {"rate", "burst", "concurrency"}:
+                raise ValueError(
+                    f"provider_limits[{name!r}] takes rate, burst and concurrency for a known provider"
+                )
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -45,6 +45,8 @@ class DeliveryResult:
     provider: str
     provider_message_id: str | None = None
     detail: str = ""
+    recipient_rejected: bool = False
+    """The provider refused the recipient address itself (a synchronous hard bounce): suppress it."""
 
     @property
     def accepted(self) -> bool:

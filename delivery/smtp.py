@@ -215,7 +215,8 @@ class SmtpProvider:
     # outcomes ----------------------------------------------------------------------------------------------
     def _failure(self, exc: BaseException) -> DeliveryResult:
         outcome, detail = _classify(exc)
-        return self._result(outcome, detail)
+        rejected = outcome is Outcome.PERMANENT_ERROR and _address_refused(exc)
+        return DeliveryResult(outcome, self.name, None, detail, recipient_rejected=rejected)
 
     def _result(self, outcome: Outcome, detail: str) -> DeliveryResult:
         return DeliveryResult(outcome, self.name, None, detail)
@@ -240,6 +241,14 @@ def _connection_unusable(exc: BaseException) -> bool:
             exc, smtplib.SMTPAuthenticationError | smtplib.SMTPHeloError
         )
     return True
+
+
+def _address_refused(exc: BaseException) -> bool:
+    """RCPT refused with 550/551/553 or an RFC 3463 5.1.x status: the address is bad, not the message."""
+    if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return False
+    code, text = next(iter(exc.recipients.values()))
+    return code in (550, 551, 553) or text.lstrip().startswith(b"5.1.")
 
 
 def _reset(conn: smtplib.SMTP) -> None:

@@ -20,6 +20,7 @@ from ccm.personalisation.render import (
     render_sms_part,
 )
 from ccm.settings import Settings, SmsProviderName
+from delivery import DkimKeyring
 from renderers.mime import Attachment, build_email_message
 
 
@@ -30,7 +31,14 @@ class Composed:
     sender: str
 
 
-def compose(message: Message, parts: dict[str, Any], settings: Settings, links: EngagementLinks) -> Composed:
+def compose(
+    message: Message,
+    parts: dict[str, Any],
+    settings: Settings,
+    links: EngagementLinks,
+    dkim: DkimKeyring | None = None,
+) -> Composed:
+    """The exact bytes of `message`; emails are DKIM-signed here, so the archive holds the signed bytes."""
     options = RenderOptions(
         locale=str(message.context.get("customer", {}).get("locale") or "en"),
         timezone=str(message.context.get("customer", {}).get("timezone") or "UTC"),
@@ -39,7 +47,10 @@ def compose(message: Message, parts: dict[str, Any], settings: Settings, links: 
         created=message.created_at,
     )
     if message.channel == "email":
-        return _compose_email(message, parts, settings, links, options)
+        composed = _compose_email(message, parts, settings, links, options)
+        if dkim is not None:
+            composed = Composed(dkim.sign(composed.payload), composed.content_type, composed.sender)
+        return composed
     if message.channel == "sms":
         return _compose_sms(message, parts, settings, options)
     document = render_pdf_part(parts, message.context, options)

@@ -22,6 +22,7 @@ class MessageStatus(StrEnum):
     BOUNCED = "bounced"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    PAUSED = "paused"  # held by a paused campaign: outside CLAIMABLE_STATUSES until resumed
 
 
 TERMINAL_STATUSES = frozenset(

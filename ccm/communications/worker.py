@@ -41,6 +41,7 @@ from ccm.compliance.service import find_entry
 from ccm.database import session_scope, utcnow
 from ccm.engagement.links import EngagementLinks
 from ccm.engagement.models import EventType
+from ccm.engagement.provider_events import suppress_recipient
 from ccm.engagement.service import record_event
 from ccm.registry.models import TemplateVersion
 from ccm.runtime import Runtime
@@ -195,7 +196,7 @@ class Worker:
         """Render, archive the exact bytes, then record both and the start of the hand-off in one commit."""
         started = time.perf_counter()
         try:
-            composed = compose(message, parts, self.settings, self.links)
+            composed = compose(message, parts, self.settings, self.links, self.runtime.dkim)
         except RenderError as error:
             self._fail(message.id, f"render failed: {error.message}")
             return None
@@ -244,7 +245,7 @@ class Worker:
 
     def _hand_off(self, message: Message, data: bytes, content_type: str) -> None:
         channel = Channel(message.channel)
-        provider = self.runtime.providers.for_channel(channel)
+        provider = self.runtime.providers.for_message(message.channel, message.category)
         outgoing = OutgoingMessage(
             message_id=message.id,
             channel=channel,
@@ -283,8 +284,27 @@ class Worker:
                 self._mark_sent(session, message, result)
             elif result.outcome is Outcome.TRANSIENT_ERROR and message.attempts < self.settings.max_attempts:
                 self._schedule_retry(session, message, result.detail)
+            elif result.recipient_rejected:
+                self._mark_bounced(session, message, result)
             else:
                 self._mark_failed(session, message, result.detail)
+
+    def _mark_bounced(self, session: Session, message: Message, result: DeliveryResult) -> None:
+        """Refused at hand-off because of the address itself: a hard bounce, and the address is suppressed."""
+        self._mark_failed(session, message, result.detail)
+        message.status = MessageStatus.BOUNCED
+        session.add(message)
+        record_event(
+            session,
+            customer_id=message.customer_id,
+            type=EventType.BOUNCED,
+            message_id=message.id,
+            channel=message.channel,
+            detail={"provider": result.provider, "detail": result.detail, "bounce": "hard"},
+        )
+        suppress_recipient(
+            session, message, reason="hard_bounce", detail=result.detail, source=result.provider
+        )
 
     def _mark_sent(self, session: Session, message: Message, result: DeliveryResult) -> None:
         message.status = MessageStatus.SENT

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from archive import sha256_hex
 from ccm.communications.compose import compose
 from ccm.communications.models import Message, MessageStatus
+from ccm.communications.providers import dkim_keyring
 from ccm.compliance.archiving import read_payload, read_snapshot
 from ccm.compliance.models import ArchiveEntry
 from ccm.compliance.vault import ArchiveVault
@@ -55,7 +56,7 @@ def rerender(session: Session, vault: ArchiveVault, entry: ArchiveEntry) -> tupl
     )
     settings = vault.settings
     links = EngagementLinks(settings.base_url, TokenSigner(settings.secret_key))
-    produced = compose(message, version.parts, settings, links).payload
+    produced = compose(message, version.parts, settings, links, dkim_keyring(settings)).payload
     archived = read_payload(vault, entry)
     result = RerenderResult(
         message_id=entry.message_id,

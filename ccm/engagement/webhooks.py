@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, Request
-from fastapi.responses import Response
-from sqlmodel import select
+import logging
+from typing import Annotated
 
-from ccm.communications.models import Message, MessageStatus
-from ccm.dependencies import RuntimeDep, SessionDep
-from ccm.engagement.models import EventType
-from ccm.engagement.service import record_event
+import httpx
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse, Response
+
+from ccm.access.models import ApiKey
+from ccm.access.permissions import Permission
+from ccm.dependencies import RuntimeDep, SessionDep, require
+from ccm.engagement.provider_events import apply_provider_event
 from ccm.errors import ApiError, Forbidden, NotFound
-from ccm.settings import SmsProviderName
-from delivery import EventType as ProviderEventType
-from delivery import parse_status_callback, verify_twilio_signature
+from delivery import (
+    SnsVerificationError,
+    dsn_events,
+    parse_ses_event,
+    parse_status_callback,
+    verify_twilio_signature,
+)
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-
-STATUS_FOR_EVENT = {
-    ProviderEventType.DELIVERED: (MessageStatus.DELIVERED, EventType.DELIVERED),
-    ProviderEventType.UNDELIVERED: (MessageStatus.FAILED, EventType.FAILED),
-    ProviderEventType.FAILED: (MessageStatus.FAILED, EventType.FAILED),
-    ProviderEventType.BOUNCED: (MessageStatus.BOUNCED, EventType.BOUNCED),
-}
+router = APIRouter(tags=["webhooks"])
+logger = logging.getLogger(__name__)
+MAX_DSN_BYTES = 512 * 1024
 
 
-@router.post("/twilio/status", status_code=204, response_class=Response, responses={403: {}, 404: {}})
+@router.post(
+    "/webhooks/twilio/status", status_code=204, response_class=Response, responses={403: {}, 404: {}}
+)
 async def twilio_status(
     request: Request,
     runtime: RuntimeDep,
@@ -34,7 +38,7 @@ async def twilio_status(
 ) -> Response:
     """Twilio's status callback: signature first (X-Twilio-Signature over our callback URL and the form)."""
     settings = runtime.settings
-    if settings.sms_provider is not SmsProviderName.TWILIO or not settings.twilio_auth_token:
+    if not settings.twilio_auth_token:
         raise NotFound("no Twilio provider is configured", code="not_configured")
     form = await request.form()
     params = {key: value for key, value in form.items() if isinstance(value, str)}
@@ -45,22 +49,65 @@ async def twilio_status(
         event = parse_status_callback(params)
     except ValueError as error:
         raise ApiError(str(error), code="invalid_callback") from error
-    message = session.exec(
-        select(Message).where(Message.provider_message_id == event.provider_message_id)
-    ).first()
-    if message is None:
+    if apply_provider_event(session, event) is None:
         raise NotFound("no message with that provider id", code="message_not_found")
-    transition = STATUS_FOR_EVENT.get(event.type)
-    if transition is not None:
-        status, event_type = transition
-        message.status = status
-        session.add(message)
-        record_event(
-            session,
-            customer_id=message.customer_id,
-            type=event_type,
-            message_id=message.id,
-            channel=message.channel,
-            detail={"provider": event.provider, "detail": event.detail},
-        )
     return Response(status_code=204)
+
+
+@router.post("/webhooks/ses", responses={200: {}, 400: {}, 403: {}})
+async def ses_notification(request: Request, runtime: RuntimeDep, session: SessionDep) -> JSONResponse:
+    """SES events delivered by SNS: the SNS signature (and topic) is verified before the event is read."""
+    body = await request.body()
+    try:
+        sns = runtime.sns_verifier.verify_body(body)
+    except SnsVerificationError as error:
+        raise Forbidden(f"SNS message refused: {error}", code="invalid_signature") from error
+    except ValueError as error:
+        raise ApiError(f"not an SNS message: {error}", code="invalid_notification") from error
+    if sns.type == "SubscriptionConfirmation" and sns.subscribe_url:
+        confirmed = _confirm_subscription(sns.subscribe_url)
+        return JSONResponse({"subscription": "confirmed" if confirmed else "confirmation failed"})
+    if sns.type != "Notification":
+        return JSONResponse({"applied": 0})
+    try:
+        events = parse_ses_event(sns.message)
+    except ValueError as error:
+        raise ApiError(
+            f"SNS notification carries no SES event: {error}", code="invalid_notification"
+        ) from error
+    applied = sum(1 for event in events if apply_provider_event(session, event) is not None)
+    return JSONResponse({"applied": applied, "events": len(events)})
+
+
+def _confirm_subscription(url: str) -> bool:
+    """GET the SubscribeURL (already checked to be an SNS host) to start receiving notifications."""
+    try:
+        return httpx.get(url, timeout=10).is_success
+    except httpx.HTTPError:
+        logger.warning("SNS subscription confirmation failed", exc_info=True)
+        return False
+
+
+@router.post(
+    "/v1/bounces",
+    tags=["bounces"],
+    responses={200: {}, 400: {"description": "not a delivery status notification"}},
+    openapi_extra={
+        "requestBody": {"content": {"message/rfc822": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
+async def ingest_bounce(
+    request: Request,
+    session: SessionDep,
+    _caller: Annotated[ApiKey, Depends(require(Permission.SUPPRESSIONS_WRITE))],
+) -> JSONResponse:
+    """An SMTP bounce (RFC 3464 DSN) as the MTA delivered it, e.g. piped from the bounce mailbox."""
+    body = await request.body()
+    if len(body) > MAX_DSN_BYTES:
+        raise ApiError(f"a bounce message over {MAX_DSN_BYTES} bytes is not a DSN", code="invalid_dsn")
+    try:
+        events = dsn_events(body)
+    except ValueError as error:
+        raise ApiError(f"not a delivery status notification: {error}", code="invalid_dsn") from error
+    applied = [message.id for e in events if (message := apply_provider_event(session, e)) is not None]
+    return JSONResponse({"events": len(events), "applied": len(applied), "message_ids": applied})

@@ -183,16 +183,32 @@ def test_provider_outage_leaves_the_message_queued_then_delivers_it(
     assert hashlib.sha256(received.data).hexdigest() == archive_sha
 
 
-def test_permanent_rejection_fails_without_retry(
+def test_550_bounces_suppresses_the_address_and_refuses_later_sends(
     service_factory: ServiceFactory, smtp_server: SmtpTestServer, customer: dict[str, Any]
 ) -> None:
     service = service_factory(email_provider="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server.port)
-    smtp_server.reject_rcpt_always(550, "no such user")
+    smtp_server.reject_rcpt_always(550, "5.1.1 no such user")
     message_id = service.send(INVOICE, key="perm").json()["messages"][0]["id"]
     service.work()
     message = service.message(message_id)
-    assert message["status"] == "failed" and "550" in message["last_error"]
+    assert message["status"] == "bounced"
+    assert "550" in message["last_error"]
+    assert message["attempts"] == 1
+    kinds = [event["type"] for event in message["events"]]
+    assert "bounced" in kinds and "suppressed" in kinds
     assert service.work() == 0
+
+    listed = service.client.get("/v1/suppressions", headers=service.headers()).json()
+    assert [(s["channel"], s["address"], s["reason"]) for s in listed] == [
+        ("email", "giulia.rossi@example.com", "hard_bounce")
+    ]
+    again = service.send(INVOICE, key="perm-2")
+    assert again.status_code == 422
+    assert again.json()["error"]["code"] == "suppressed"
+
+    lifted = service.client.delete("/v1/suppressions/email/giulia.rossi@example.com", headers=service.headers())
+    assert lifted.status_code == 204
+    assert service.send(INVOICE, key="perm-3").status_code == 202
 
 
 def test_scheduled_send_waits_for_send_at(service: Service, customer: dict[str, Any]) -> None:
