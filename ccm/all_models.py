@@ -1,6 +1,7 @@
 """Imports every table so that SQLModel's metadata (and Alembic) sees the whole schema."""
 
 from ccm.access.models import ApiKey
+from ccm.campaigns.models import Campaign, CampaignRecipient
 from ccm.communications.models import IdempotencyRecord, Message, Suppression
 from ccm.compliance.models import (
     ArchiveEntry,
@@ -18,6 +19,8 @@ __all__ = [
     "ApiKey",
     "ArchiveEntry",
     "AuditRecord",
+    "Campaign",
+    "CampaignRecipient",
     "ChainHead",
     "ChainRecord",
     "Checkpoint",

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ccm import health, operations
 from ccm.background import BackgroundServices
+from ccm.campaigns import routes as campaigns
 from ccm.communications import routes as messages
 from ccm.communications import suppression_routes as suppressions
 from ccm.compliance import routes as archive
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         customers,
         messages,
         suppressions,
+        campaigns,
         archive,
         engagement,
         webhooks,

@@ -7,11 +7,13 @@ import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from ccm.campaigns.jobs import schedule as schedule_campaign_jobs
 from ccm.communications.idempotency import purge_expired
 from ccm.communications.worker import Worker
 from ccm.compliance.jobs import schedule as schedule_archive_jobs
 from ccm.database import session_scope
 from ccm.runtime import Runtime
+from ccm.scheduling import exclusive
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +36,13 @@ class BackgroundServices:
         if scheduler:
             self.scheduler = BackgroundScheduler(timezone="UTC")
             self.scheduler.add_job(
-                purge_idempotency_keys, "interval", minutes=15, args=[runtime], id="purge-idempotency-keys"
+                exclusive(runtime.engine, "purge-idempotency-keys", purge_idempotency_keys, runtime),
+                "interval",
+                minutes=15,
+                id="purge-idempotency-keys",
             )
             schedule_archive_jobs(self.scheduler, runtime)
+            schedule_campaign_jobs(self.scheduler, runtime)
 
     def _run_worker(self) -> None:
         self.worker.run(self.stop_event, concurrency=self.concurrency)

@@ -21,6 +21,8 @@ class Permission(StrEnum):
     OUTBOX_READ = "outbox:read"
     SUPPRESSIONS_WRITE = "suppressions:write"
     OPERATIONS_READ = "operations:read"
+    CAMPAIGNS_READ = "campaigns:read"
+    CAMPAIGNS_WRITE = "campaigns:write"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -32,6 +34,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_READ,
             Permission.MESSAGES_READ,
             Permission.OUTBOX_READ,
+            Permission.CAMPAIGNS_READ,
+            Permission.CAMPAIGNS_WRITE,
         }
     ),
     Role.SENDER: frozenset(

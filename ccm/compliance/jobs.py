@@ -9,6 +9,7 @@ from ccm.compliance.audit import AUDIT_CHAIN
 from ccm.compliance.purge import PurgeResult, purge_expired
 from ccm.database import session_scope
 from ccm.runtime import Runtime
+from ccm.scheduling import exclusive
 
 logger = logging.getLogger(__name__)
 
@@ -37,16 +38,14 @@ def schedule(scheduler: object, runtime: Runtime) -> None:
     add_job = getattr(scheduler, "add_job")  # noqa: B009 (keeps APScheduler's untyped API at arm's length)
     settings = runtime.settings
     add_job(
-        sign_checkpoints,
+        exclusive(runtime.engine, "archive-checkpoint", sign_checkpoints, runtime),
         "interval",
         minutes=settings.archive_checkpoint_minutes,
-        args=[runtime],
         id="archive-checkpoint",
     )
     add_job(
-        purge_archive,
+        exclusive(runtime.engine, "archive-purge", purge_archive, runtime),
         "interval",
         minutes=settings.archive_purge_interval_minutes,
-        args=[runtime],
         id="archive-purge",
     )

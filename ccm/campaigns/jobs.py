@@ -1,0 +1,47 @@
+"""The scheduler's part in campaigns: find campaigns whose fan-out is due and run them."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import col, select
+
+from ccm.campaigns.fanout import fan_out
+from ccm.campaigns.models import FANNING_OUT, Campaign
+from ccm.database import session_scope, utcnow
+from ccm.runtime import Runtime
+from ccm.scheduling import exclusive
+
+logger = logging.getLogger(__name__)
+JOB_NAME = "campaign-fanout"
+
+
+def fan_out_due(runtime: Runtime) -> int:
+    """Fan out every scheduled or interrupted campaign whose time has come; returns batches run."""
+    with session_scope(runtime.engine) as session:
+        ids = session.exec(
+            select(Campaign.id)
+            .where(col(Campaign.status).in_(FANNING_OUT), col(Campaign.fanout_at) <= utcnow())
+            .order_by(col(Campaign.fanout_at))
+        ).all()
+    batches = 0
+    for campaign_id in ids:
+        assert campaign_id is not None
+        batches += fan_out(
+            runtime.engine, campaign_id, runtime.settings, batch_size=runtime.settings.campaign_batch_size
+        )
+        logger.info("campaign fan-out ran", extra={"campaign_id": campaign_id})
+    return batches
+
+
+def schedule(scheduler: object, runtime: Runtime) -> None:
+    """Add the fan-out job to an APScheduler scheduler; one process at a time runs it."""
+    add_job = getattr(scheduler, "add_job")  # noqa: B009 (keeps APScheduler's untyped API at arm's length)
+    add_job(
+        exclusive(runtime.engine, JOB_NAME, fan_out_due, runtime),
+        "interval",
+        seconds=runtime.settings.campaign_poll_seconds,
+        id=JOB_NAME,
+        max_instances=1,
+        coalesce=True,
+    )
