@@ -8,6 +8,7 @@ loses at most the uncommitted batch, which the next run redoes; nothing is sent 
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,18 +17,19 @@ from typing import Any
 
 from sqlalchemy import func, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from ccm.campaigns.models import FANNING_OUT, Campaign, CampaignRecipient, CampaignStatus
 from ccm.campaigns.segments import Group, parse_segment
 from ccm.campaigns.timing import local_due, outside_quiet_hours, throttled
 from ccm.communications.models import Message, MessageStatus, Suppression
-from ccm.communications.service import blocked_reason, create_message, recipient_for
+from ccm.communications.service import PRIORITY, blocked_reason, recipient_for
 from ccm.communications.suppression import normalise_address
 from ccm.customers.models import Customer, Unsubscription
 from ccm.database import session_scope, utcnow
+from ccm.engagement.models import Event, EventType
 from ccm.errors import Unprocessable
-from ccm.personalisation.context import build_context, customer_context
+from ccm.personalisation.context import build_context, context_digest, customer_context
 from ccm.personalisation.render import RenderOptions, check_renders
 from ccm.registry.models import Category, Template, TemplateVersion
 from ccm.settings import Settings
@@ -98,6 +100,8 @@ class Batch:
     skipped: Counter[str] = field(default_factory=Counter)
     recipients: list[dict[str, Any]] = field(default_factory=list)
     queued: int = 0
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     def run(self, customers: list[Customer]) -> None:
         template = self.session.get(Template, self.campaign.template_id)
@@ -111,8 +115,9 @@ class Batch:
             for channel in self.campaign.channels:
                 message_id, reason = self._consider(template, version, customer, channel, capped, flagged)
                 self._record(customer, channel, message_id, reason)
-        if self.recipients:
-            self.session.exec(insert(CampaignRecipient), params=self.recipients)
+        self._insert(Message, self.messages)
+        self._insert(Event, self.events)
+        self._insert(CampaignRecipient, self.recipients)
         self.campaign.targeted += len(self.recipients)
         self.campaign.queued += self.queued
         self.campaign.skipped = dict(Counter(self.campaign.skipped) + self.skipped)
@@ -142,19 +147,68 @@ class Batch:
         except Unprocessable as error:
             return None, error.code
         due = self._due(customer)
-        message = create_message(
-            self.session,
-            template=template,
-            version=version,
-            customer=customer,
-            channel=channel,
-            context=context,
-            send_at=self.campaign.send_at,
-            due=due,
-            deadline=due + timedelta(seconds=self.settings.deadline_seconds(channel)),
-            campaign_id=self.campaign.id,
+        deadline = due + timedelta(seconds=self.settings.deadline_seconds(channel))
+        return self._queue(template, version, customer, channel, context, due, deadline), None
+
+    def _queue(
+        self,
+        template: Template,
+        version: TemplateVersion,
+        customer: Customer,
+        channel: str,
+        context: dict[str, Any],
+        due: datetime,
+        deadline: datetime,
+    ) -> str:
+        """The row (and `queued` event) `create_message` would write, inserted with the batch in two
+        multi-row INSERTs: create_message flushes twice per message (7 ms each on PostgreSQL here)."""
+        assert customer.id is not None and version.id is not None
+        category = Category(template.category)
+        message_id = str(uuid.uuid4())
+        self.messages.append(
+            {
+                "id": message_id,
+                "customer_id": customer.id,
+                "template_version_id": version.id,
+                "template_key": template.key,
+                "template_version": version.number,
+                "category": category.value,
+                "channel": channel,
+                "recipient": recipient_for(customer, channel),
+                "status": MessageStatus.QUEUED.value,
+                "priority": PRIORITY[category],
+                "lane": category.value,
+                "campaign_id": self.campaign.id,
+                "context": context,
+                "context_sha256": context_digest(context),
+                "send_at": self.campaign.send_at,
+                "next_attempt_at": due,
+                "deadline_at": deadline,
+                "attempts": 0,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
         )
-        return message.id, None
+        self.events.append(
+            {
+                "customer_id": customer.id,
+                "type": EventType.QUEUED.value,
+                "message_id": message_id,
+                "channel": channel,
+                "detail": {
+                    "template": template.key,
+                    "version": version.number,
+                    "campaign_id": self.campaign.id,
+                },
+                "occurred_at": self.now,
+            }
+        )
+        return message_id
+
+    def _insert(self, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+        """One executemany per table and batch (psycopg pipelines it; a multi-row VALUES compiles slower)."""
+        if rows:
+            self.session.exec(insert(model), params=rows)
 
     def _due(self, customer: Customer) -> datetime:
         """Local send time (or send_at, or now), then the throttle slot, then the quiet hours."""

@@ -20,7 +20,8 @@ PROMO = {
     "parts": {
         "email": {
             "subject": "{{ offer }} for {{ customer.first_name }}",
-            "html": "<p>Hi {{ customer.first_name }}, {{ offer }}. <a href='{{ unsubscribe_url }}'>Stop</a></p>",
+            "html": "<p>Hi {{ customer.first_name }}, {{ offer }}."
+            " <a href='{{ unsubscribe_url }}'>Stop</a></p>",
         },
         "sms": {"text": "Hi {{ customer.first_name }}, {{ offer }}"},
     },

@@ -14,7 +14,9 @@ from tests.ccm.conftest import Service
 
 
 def person(**attributes: Any) -> Customer:
-    return Customer(external_id="x", email="x@example.com", locale="it", timezone="UTC", attributes=attributes)
+    return Customer(
+        external_id="x", email="x@example.com", locale="it", timezone="UTC", attributes=attributes
+    )
 
 
 @pytest.mark.parametrize(
@@ -40,7 +42,12 @@ def test_conditions(rule: dict[str, Any], customer: Customer, expected: bool) ->
 
 def test_groups_nest_and_empty_selects_everyone() -> None:
     segment = parse_segment(
-        {"any": [{"attribute": "plan", "op": "eq", "value": "pro"}, {"all": [{"attribute": "vip", "op": "exists"}]}]}
+        {
+            "any": [
+                {"attribute": "plan", "op": "eq", "value": "pro"},
+                {"all": [{"attribute": "vip", "op": "exists"}]},
+            ]
+        }
     )
     assert segment.matches(person(vip=1)) and not segment.matches(person(plan="free"))
     assert parse_segment({}).matches(person())
@@ -68,7 +75,9 @@ def test_bad_rule_is_a_422_naming_the_rule(service: Service, promo: str) -> None
     body = {
         "name": "x",
         "template": promo,
-        "segment": {"all": [{"attribute": "plan", "op": "eq", "value": "pro"}, {"attribute": "x", "op": "?"}]},
+        "segment": {
+            "all": [{"attribute": "plan", "op": "eq", "value": "pro"}, {"attribute": "x", "op": "?"}]
+        },
     }
     response = service.client.post("/v1/campaigns", json=body, headers=service.headers(Role.MARKETER))
     assert response.status_code == 422
@@ -89,4 +98,7 @@ def test_segment_selects_exactly_the_right_customers(service: Service, promo: st
     }
     created = create_campaign(service, segment=segment)
     run_fan_out(service, created["id"], batch_size=2)
-    assert [m.recipient for m in messages_of(service, created["id"])] == ["pro-de@example.com", "pro-it@example.com"]
+    assert [m.recipient for m in messages_of(service, created["id"])] == [
+        "pro-de@example.com",
+        "pro-it@example.com",
+    ]
