@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request, Response
 
 from ccm.web.auth import MaybeViewer
 from ccm.web.errors import PageRoute, error_page
-from ccm.web.views import authoring, compliance, customers, login, messages, outbox, templates
+from ccm.web.views import authoring, campaigns, compliance, customers, login, messages, outbox, templates
 
 router = APIRouter(include_in_schema=False)
-for section in (login, templates, authoring, outbox, customers, messages, compliance):
+for section in (login, templates, authoring, outbox, customers, messages, campaigns, compliance):
     router.include_router(section.router)
 
 _fallback = APIRouter(route_class=PageRoute)
