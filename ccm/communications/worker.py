@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -70,6 +70,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lanes = tuple(lanes) if lanes else None
         self.links = EngagementLinks(runtime.settings.base_url, runtime.tokens)
+        self._versions: dict[int, dict[str, Any]] = {}
 
     def run(self, stop: threading.Event, *, concurrency: int = 1) -> None:
         """Claim and process until `stop` is set; sleeps only when there is nothing due."""
@@ -123,6 +124,10 @@ class Worker:
                         lease_until=now + timedelta(seconds=self.settings.lease_seconds),
                         locked_by=self.name,
                         updated_at=now,
+                        status=case(
+                            (col(Message.status) == MessageStatus.QUEUED, MessageStatus.RENDERING.value),
+                            else_=col(Message.status),
+                        ),
                     )
                 )
         return ids
@@ -152,7 +157,7 @@ class Worker:
     def _read(self, message_id: str) -> Claimed | None:
         """Load a held message; fail it when its deadline passed; note a hand-off a dead worker left open."""
         with session_scope(self.runtime.engine) as session:
-            message = self._owned(session, message_id)
+            message = self._owned(session, message_id, lock=False)  # the lease keeps other workers off
             if message is None:
                 return None
             now = utcnow()
@@ -169,17 +174,23 @@ class Worker:
                     channel=message.channel,
                     detail={"handoff_started_at": str(message.handoff_started_at), "worker": self.name},
                 )
-            version = session.get(TemplateVersion, message.template_version_id)
-            assert version is not None  # a foreign key; versions are never deleted
-            entry = find_entry(session, message_id)
-            if entry is None:
-                message.status = MessageStatus.RENDERING
-                session.add(message)
-            return Claimed(message, version.parts, entry)
+            # an archive entry exists only once a hand-off started (archiving and `sending` commit together)
+            started = message.attempts > 0 or message.status in (MessageStatus.SENDING, MessageStatus.ARCHIVED)
+            entry = find_entry(session, message_id) if started else None
+            return Claimed(message, self._parts(session, message.template_version_id), entry)
 
-    def _owned(self, session: Session, message_id: str) -> Message | None:
+    def _parts(self, session: Session, version_id: int) -> dict[str, Any]:
+        """A version's parts; cached, since a version that messages point at never changes."""
+        parts = self._versions.get(version_id)
+        if parts is None:
+            version = session.get(TemplateVersion, version_id)
+            assert version is not None  # a foreign key; versions are never deleted
+            parts = self._versions[version_id] = version.parts
+        return parts
+
+    def _owned(self, session: Session, message_id: str, *, lock: bool = True) -> Message | None:
         """The message if this worker still holds its lease and it still needs sending."""
-        message = session.get(Message, message_id, with_for_update=True)
+        message = session.get(Message, message_id, with_for_update=lock)
         if message is None or message.status in TERMINAL_STATUSES or message.locked_by != self.name:
             return None
         return message
@@ -212,7 +223,6 @@ class Worker:
                 owned = self._owned(session, message.id)
                 if owned is None:
                     return None
-                record_archived(session, owned, stored, store.url)
                 record_event(
                     session,
                     customer_id=owned.customer_id,
@@ -222,6 +232,8 @@ class Worker:
                     detail={"sha256": stored.sha256, "size": stored.size},
                 )
                 self._start_handoff(session, owned)
+                # last: the chain append locks the chain head until this commit, so keep that short
+                record_archived(session, owned, stored, store.url)
         except IntegrityError:
             return None  # another worker archived it first; its lease wins
         return composed.payload, composed.content_type

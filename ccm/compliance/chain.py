@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ccm.compliance.models import ChainHead, ChainRecord, Checkpoint
+from ccm.compliance.models import GENESIS, ChainHead, ChainRecord, Checkpoint
 from ccm.compliance.signing import CheckpointSigner
 from ccm.database import utcnow
 
@@ -42,17 +42,17 @@ def advance_head(session: Session, chain: str) -> tuple[int, str]:
         update(ChainHead)
         .where(col(ChainHead.chain) == chain)
         .values(seq=col(ChainHead.seq) + 1, updated_at=utcnow())
+        .returning(col(ChainHead.seq), col(ChainHead.head_hash))
     )
-    if session.exec(bump).rowcount == 0:
+    row = session.execute(bump).first()  # one round trip: take the lock and read the head
+    if row is None:
         try:
             with session.begin_nested():
                 session.add(ChainHead(chain=chain, seq=1))
+            return 1, GENESIS
         except IntegrityError:  # another writer created it first: now queue behind its lock
-            session.exec(bump)
-    head = session.exec(
-        select(ChainHead).where(col(ChainHead.chain) == chain).execution_options(populate_existing=True)
-    ).one()
-    return head.seq, head.head_hash
+            row = session.execute(bump).one()
+    return int(row[0]), str(row[1])
 
 
 def set_head_hash(session: Session, chain: str, record_hash: str) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -10,13 +14,37 @@ from ccm.compliance.crypto import KeyDestroyed, decode_key, new_data_key, unwrap
 from ccm.compliance.models import CustomerKey
 from ccm.database import session_scope, utcnow
 
+CACHE_SECONDS = 60.0
+CACHE_SIZE = 4096
+
 
 class Keyring:
     def __init__(self, engine: Engine, master_key_b64: str) -> None:
         self._engine = engine
         self._master = decode_key(master_key_b64, name="CCM_ARCHIVE_MASTER_KEY")
+        self._cache: OrderedDict[int, tuple[float, str, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def data_key(self, customer_id: int) -> tuple[str, bytes]:
+        """The customer's (key id, data key), from a short-lived cache: every message needs one."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(customer_id)
+            if cached is not None and now - cached[0] < CACHE_SECONDS:
+                return cached[1], cached[2]
+        key_id, key = self._load_or_create(customer_id)
+        with self._lock:
+            self._cache[customer_id] = (now, key_id, key)
+            self._cache.move_to_end(customer_id)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return key_id, key
+
+    def forget(self, customer_id: int) -> None:
+        with self._lock:
+            self._cache.pop(customer_id, None)
+
+    def _load_or_create(self, customer_id: int) -> tuple[str, bytes]:
         """The customer's (key id, data key), created on first use in its own short transaction."""
         for _ in range(2):
             try:

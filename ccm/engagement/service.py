@@ -25,8 +25,7 @@ def record_event(
     event = Event(
         customer_id=customer_id, type=type, message_id=message_id, channel=channel, detail=detail or {}
     )
-    session.add(event)
-    session.flush()
+    session.add(event)  # flushed with the rest of the unit of work, so inserts are batched
     return event
 
 
