@@ -118,8 +118,6 @@ class Settings(BaseSettings):
     archive_purge_interval_minutes: int = Field(default=60, ge=1)
     campaign_poll_seconds: float = Field(default=5.0, gt=0)
     campaign_batch_size: int = Field(default=500, ge=1, le=10_000)
-    campaign_poll_seconds: float = Field(default=5.0, gt=0)
-    campaign_batch_size: int = Field(default=500, ge=1, le=10_000)
     archive_signing_key: str = ""
     archive_master_key: str = ""
 

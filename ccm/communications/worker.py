@@ -175,7 +175,10 @@ class Worker:
                     detail={"handoff_started_at": str(message.handoff_started_at), "worker": self.name},
                 )
             # an archive entry exists only once a hand-off started (archiving and `sending` commit together)
-            started = message.attempts > 0 or message.status in (MessageStatus.SENDING, MessageStatus.ARCHIVED)
+            started = message.attempts > 0 or message.status in (
+                MessageStatus.SENDING,
+                MessageStatus.ARCHIVED,
+            )
             entry = find_entry(session, message_id) if started else None
             return Claimed(message, self._parts(session, message.template_version_id), entry)
 
@@ -192,6 +195,8 @@ class Worker:
         """The message if this worker still holds its lease and it still needs sending."""
         message = session.get(Message, message_id, with_for_update=lock)
         if message is None or message.status in TERMINAL_STATUSES or message.locked_by != self.name:
+            return None
+        if message.status == MessageStatus.PAUSED:  # its campaign was paused after this lease expired
             return None
         return message
 

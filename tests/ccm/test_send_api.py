@@ -206,7 +206,9 @@ def test_550_bounces_suppresses_the_address_and_refuses_later_sends(
     assert again.status_code == 422
     assert again.json()["error"]["code"] == "suppressed"
 
-    lifted = service.client.delete("/v1/suppressions/email/giulia.rossi@example.com", headers=service.headers())
+    lifted = service.client.delete(
+        "/v1/suppressions/email/giulia.rossi@example.com", headers=service.headers()
+    )
     assert lifted.status_code == 204
     assert service.send(INVOICE, key="perm-3").status_code == 202
 
