@@ -85,7 +85,7 @@ class Worker:
                 if not claimed:
                     stop.wait(self.settings.worker_poll_interval)
                     continue
-                list(pool.map(self.process, claimed))
+                list(pool.map(self.process, claimed))  # process() never raises: a worker must not die
 
     def run_until_idle(self, *, max_batches: int = 1000) -> int:
         """Process everything due now (tests, `ccm worker --once`); returns how many were processed."""
@@ -133,11 +133,18 @@ class Worker:
         return ids
 
     def process(self, message_id: str) -> None:
+        """Process one held message; on any error (database gone, a bug) requeue it or let the lease lapse."""
         try:
             self._process(message_id)
         except Exception as error:
             logger.exception("processing failed", extra={"message_id": message_id, "worker": self.name})
-            self._retry_later(message_id, f"internal error: {error.__class__.__name__}: {error}")
+            try:
+                self._retry_later(message_id, f"internal error: {error.__class__.__name__}: {error}")
+            except Exception:
+                logger.warning(
+                    "could not put the message back; its lease will expire and another claim will retry it",
+                    extra={"message_id": message_id, "worker": self.name},
+                )
 
     def _process(self, message_id: str) -> None:
         claimed = self._read(message_id)

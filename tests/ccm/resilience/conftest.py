@@ -157,7 +157,10 @@ def worker_env(url: str, data_dir: Path, **settings: str) -> dict[str, str]:
 def wait_until(predicate: object, timeout: float, interval: float = 0.5) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
+        try:
+            if predicate():  # type: ignore[operator]
+                return True
+        except Exception:
+            pass
         time.sleep(interval)
     return False
