@@ -236,14 +236,15 @@ def bench_workers(args: argparse.Namespace) -> None:
     )
     rates: dict[tuple[str, int], float] = {}
     for kind in args.databases:
-        for workers in (1, 2):
+        for workers in args.workers:
             rate, rss = run_workers(kind, workers, args.messages, args.concurrency)
             rates[(kind, workers)] = rate
             label = f"{kind:10} {workers} worker(s) x{args.concurrency} threads"
             print(f"{label}: {rate:7.1f} emails/s   peak RSS {rss:.0f} MB")
     for kind in args.databases:
-        print(f"{kind:10} 2 workers / 1 worker: x{rates[(kind, 2)] / rates[(kind, 1)]:.2f}")
-    if {"sqlite", "postgresql"} <= set(args.databases):
+        if {1, 2} <= set(args.workers):
+            print(f"{kind:10} 2 workers / 1 worker: x{rates[(kind, 2)] / rates[(kind, 1)]:.2f}")
+    if {"sqlite", "postgresql"} <= set(args.databases) and 1 in args.workers:
         print(f"postgresql / sqlite (1 worker): x{rates[('postgresql', 1)] / rates[('sqlite', 1)]:.2f}")
 
 
@@ -392,6 +393,7 @@ def main() -> None:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker process counts to run")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--recipients", type=int, default=100_000)

@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from types import FrameType
 
@@ -41,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="claim and send due messages until stopped")
     worker.add_argument("--concurrency", type=int, default=1)
+    worker.add_argument(
+        "--lane",
+        action="append",
+        choices=["transactional", "marketing"],
+        help="only claim messages of this lane (repeatable; default: every lane, transactional first)",
+    )
     worker.add_argument("--once", action="store_true", help="process what is due now, then exit")
     worker.set_defaults(handler=_worker)
 
@@ -84,26 +91,25 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from ccm.background import BackgroundServices
+    from ccm.communications.worker import Worker
     from ccm.runtime import Runtime
 
     runtime = Runtime.build(settings)
     try:
+        worker = Worker(runtime, lanes=args.lane)
         if args.once:
-            from ccm.communications.worker import Worker
-
-            processed = Worker(runtime).run_until_idle()
+            processed = worker.run_until_idle()
             print(f"processed {processed} messages")
             return 0
-        services = BackgroundServices(runtime, concurrency=max(1, args.concurrency), scheduler=False)
+        stop_event = threading.Event()
 
         def stop(_signum: int, _frame: FrameType | None) -> None:
-            services.stop_event.set()
+            stop_event.set()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        logging.getLogger("ccm.worker").info("worker %s started", services.worker.name)
-        services.worker.run(services.stop_event, concurrency=max(1, args.concurrency))
+        logging.getLogger("ccm.worker").info("worker %s started (lanes: %s)", worker.name, args.lane or "all")
+        worker.run(stop_event, concurrency=max(1, args.concurrency))
         return 0
     finally:
         runtime.close()

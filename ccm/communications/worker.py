@@ -181,12 +181,7 @@ class Worker:
                     channel=message.channel,
                     detail={"handoff_started_at": str(message.handoff_started_at), "worker": self.name},
                 )
-            # an archive entry exists only once a hand-off started (archiving and `sending` commit together)
-            started = message.attempts > 0 or message.status in (
-                MessageStatus.SENDING,
-                MessageStatus.ARCHIVED,
-            )
-            entry = find_entry(session, message_id) if started else None
+            entry = find_entry(session, message_id)
             return Claimed(message, self._parts(session, message.template_version_id), entry)
 
     def _parts(self, session: Session, version_id: int) -> dict[str, Any]:

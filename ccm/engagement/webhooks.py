@@ -93,7 +93,11 @@ def _confirm_subscription(url: str) -> bool:
     tags=["bounces"],
     responses={200: {}, 400: {"description": "not a delivery status notification"}},
     openapi_extra={
-        "requestBody": {"content": {"message/rfc822": {"schema": {"type": "string"}}}, "required": True}
+        "requestBody": {
+            "description": "the bounce as received (as message/rfc822 or application/octet-stream)",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "required": True,
+        }
     },
 )
 async def ingest_bounce(
