@@ -198,6 +198,56 @@ def recipient_for(customer: Customer, channel: str) -> str:
     return customer.external_id
 
 
+def message_values(
+    *,
+    template: Template,
+    version: TemplateVersion,
+    customer: Customer,
+    channel: str,
+    context: dict[str, Any],
+    due: datetime,
+    deadline: datetime,
+    send_at: datetime | None = None,
+    campaign_id: int | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The columns of a new outbox row: one definition for single sends and for campaign fan-out."""
+    assert customer.id is not None and version.id is not None
+    category = Category(template.category)
+    created = now or utcnow()
+    return {
+        "id": str(uuid.uuid4()),
+        "customer_id": customer.id,
+        "template_version_id": version.id,
+        "template_key": template.key,
+        "template_version": version.number,
+        "category": category.value,
+        "channel": channel,
+        "recipient": recipient_for(customer, channel),
+        "status": MessageStatus.QUEUED.value,
+        "priority": PRIORITY[category],
+        "lane": category.value,
+        "campaign_id": campaign_id,
+        "context": context,
+        "context_sha256": context_digest(context),
+        "send_at": send_at,
+        "next_attempt_at": due,
+        "deadline_at": deadline,
+        "attempts": 0,
+        "created_at": created,
+        "updated_at": created,
+    }
+
+
+def queued_event_detail(
+    template: Template, version: TemplateVersion, campaign_id: int | None = None
+) -> dict[str, Any]:
+    detail: dict[str, Any] = {"template": template.key, "version": version.number}
+    if campaign_id is not None:
+        detail["campaign_id"] = campaign_id
+    return detail
+
+
 def create_message(
     session: Session,
     *,
@@ -212,36 +262,28 @@ def create_message(
     campaign_id: int | None = None,
 ) -> Message:
     """One outbox row (and its `queued` event); the caller has checked consent and the context."""
-    assert customer.id is not None and version.id is not None
-    category = Category(template.category)
     message = Message(
-        id=str(uuid.uuid4()),
-        customer_id=customer.id,
-        template_version_id=version.id,
-        template_key=template.key,
-        template_version=version.number,
-        category=category,
-        channel=channel,
-        recipient=recipient_for(customer, channel),
-        status=MessageStatus.QUEUED,
-        priority=PRIORITY[category],
-        lane=category.value,
-        campaign_id=campaign_id,
-        context=context,
-        context_sha256=context_digest(context),
-        send_at=send_at,
-        next_attempt_at=due,
-        deadline_at=deadline,
+        **message_values(
+            template=template,
+            version=version,
+            customer=customer,
+            channel=channel,
+            context=context,
+            due=due,
+            deadline=deadline,
+            send_at=send_at,
+            campaign_id=campaign_id,
+        )
     )
     session.add(message)
     session.flush()
     record_event(
         session,
-        customer_id=customer.id,
+        customer_id=message.customer_id,
         type=EventType.QUEUED,
         message_id=message.id,
         channel=channel,
-        detail={"template": template.key, "version": version.number},
+        detail=queued_event_detail(template, version, campaign_id),
     )
     return message
 
