@@ -1,24 +1,27 @@
-"""Recent messages and where each one stands: status, attempts, the last error."""
+"""Recent messages and where each stands (status, attempts, last error); failed ones can be requeued."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from sqlmodel import Session, col, select
 
 from ccm.access.permissions import Permission
 from ccm.communications.models import Message, MessageStatus
-from ccm.communications.service import list_messages
+from ccm.communications.service import list_messages, requeue
 from ccm.customers.models import Customer
-from ccm.dependencies import SessionDep
-from ccm.web.auth import Viewer, page_viewer
+from ccm.dependencies import SessionDep, SettingsDep
+from ccm.web.auth import Viewer, form_viewer, page_viewer
 from ccm.web.errors import PageRoute
 from ccm.web.rendering import ui_page
 
 router = APIRouter(route_class=PageRoute)
 Reader = Annotated[Viewer, Depends(page_viewer(Permission.MESSAGES_READ))]
+Sender = Annotated[Viewer, Depends(form_viewer(Permission.MESSAGES_SEND))]
+MessageIdPath = Annotated[str, Path(min_length=36, max_length=36)]
 LIMIT = 100
 StatusFilter = Annotated[MessageStatus | Literal[""], Query()]
 
@@ -45,5 +48,15 @@ def messages_list(
         "statuses": [s.value for s in MessageStatus],
         "can_see_outbox": viewer.may(Permission.OUTBOX_READ),
         "can_see_customers": viewer.may(Permission.CUSTOMERS_READ),
+        "can_requeue": viewer.may(Permission.MESSAGES_SEND),
     }
     return ui_page(request, "ui/messages_list.html", context)
+
+
+@router.post("/ui/messages/{message_id}/requeue")
+def requeue_message(
+    message_id: MessageIdPath, session: SessionDep, settings: SettingsDep, _viewer: Sender
+) -> Response:
+    """The dead-letter view's one action: send a failed message again, with a fresh deadline."""
+    requeue(session, message_id, settings=settings)
+    return RedirectResponse("/ui/messages?status=failed", status_code=303)

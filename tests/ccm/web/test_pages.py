@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from email.message import EmailMessage
 
@@ -11,6 +12,7 @@ import pytest
 
 from ccm.access.models import ApiKey, Role
 from ccm.access.service import create_api_key
+from ccm.communications.models import Message, MessageStatus
 from ccm.database import make_engine, session_scope, utcnow
 from delivery import Channel
 from delivery.base import Outcome, OutgoingMessage
@@ -268,3 +270,41 @@ def test_revoking_the_key_ends_its_sessions(live: LiveService) -> None:
         assert response.status_code == 303
         assert response.headers["location"].startswith("/ui/login")
     engine.dispose()
+
+
+def test_dead_letter_view_requeues_a_failed_message(live: LiveService, signed_in: SignedIn) -> None:
+    with live.api() as api:
+        sent = api.post(
+            "/v1/messages",
+            json={"template": "otp", "customer_id": "c-1", "data": {"code": "1", "expires_minutes": 5}},
+            headers={"Idempotency-Key": "dead-letter-ui"},
+        )
+        message_id = sent.json()["messages"][0]["id"]
+        deadline = time.monotonic() + 10
+        while (
+            api.get(f"/v1/messages/{message_id}").json()["status"] != "sent" and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+    engine = make_engine(live.settings.database_url)
+    with session_scope(engine) as session:  # a dead letter, as a permanent provider refusal leaves it
+        message = session.get(Message, message_id)
+        assert message is not None
+        message.status = MessageStatus.FAILED
+        message.last_error = "550 mailbox unavailable"
+        session.add(message)
+    engine.dispose()
+
+    client = signed_in(Role.ADMIN)
+    page = client.get("/ui/messages", params={"status": "failed"})
+    assert message_id in page.text and "Requeue" in page.text
+    requeued = client.post(f"/ui/messages/{message_id}/requeue", data={"csrf_token": csrf_of(page.text)})
+    assert requeued.status_code == 303
+    with live.api() as api:
+        deadline = time.monotonic() + 10
+        while (
+            api.get(f"/v1/messages/{message_id}").json()["status"] != "sent" and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        assert api.get(f"/v1/messages/{message_id}").json()["status"] == "sent"
+    marketer = signed_in(Role.MARKETER)
+    assert "Requeue" not in marketer.get("/ui/messages", params={"status": "failed"}).text
