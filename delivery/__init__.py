@@ -22,6 +22,7 @@ from delivery.routing import (
     RateLimiter,
 )
 from delivery.ses import SesProvider
+from delivery.sms_payload import parse_sms_payload
 from delivery.smtp import SmtpProvider
 from delivery.sns_notifications import (
     SnsMessage,
@@ -32,7 +33,7 @@ from delivery.sns_notifications import (
     parse_ses_event,
     ses_events_from_sns,
 )
-from delivery.sns_sms import SnsSmsProvider, parse_sms_payload
+from delivery.sns_sms import SnsSmsProvider
 from delivery.twilio import (
     TwilioSmsProvider,
     compute_twilio_signature,

@@ -7,11 +7,11 @@ sender id) as `AWS.SNS.SMS.SenderID` where the destination country supports send
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from delivery._aws import classify_aws_error, make_client
 from delivery.base import Channel, DeliveryResult, Outcome, OutgoingMessage, ProviderConfigurationError
+from delivery.sms_payload import parse_sms_payload
 
 SmsType = Literal["Transactional", "Promotional"]
 
@@ -88,19 +88,3 @@ class SnsSmsProvider:
 
 def _string(value: str) -> dict[str, str]:
     return {"DataType": "String", "StringValue": value}
-
-
-def parse_sms_payload(payload: bytes) -> dict[str, str]:
-    """The service's SMS payload: UTF-8 JSON with to, from, body strings; ValueError naming what is wrong."""
-    try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"SMS payload is not UTF-8 JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValueError("SMS payload must be a JSON object")
-    fields = {key: data.get(key) or "" for key in ("to", "from", "body")}
-    if not all(isinstance(value, str) for value in fields.values()):
-        raise ValueError("SMS payload fields to, from and body must be strings")
-    if not fields["body"]:
-        raise ValueError("SMS payload has an empty body")
-    return fields

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +22,7 @@ from delivery.base import (
     ProviderConfigurationError,
     ProviderEvent,
 )
+from delivery.sms_payload import parse_sms_payload
 
 _STATUS_EVENTS = {
     "queued": EventType.QUEUED,
@@ -33,10 +33,6 @@ _STATUS_EVENTS = {
     "undelivered": EventType.UNDELIVERED,
     "failed": EventType.FAILED,
 }
-
-
-class _BadPayload(ValueError):
-    """The SMS payload handed over by the service is not the agreed JSON."""
 
 
 class TwilioSmsProvider:
@@ -75,7 +71,7 @@ class TwilioSmsProvider:
             return self._result(Outcome.PERMANENT_ERROR, f"{self.name} sends sms, not {message.channel}")
         try:
             form = self._form(message)
-        except _BadPayload as exc:
+        except ValueError as exc:  # a payload the service could not have produced, or no sender
             return self._result(Outcome.PERMANENT_ERROR, str(exc))
         try:
             response = self._client.post(self._path, data=form)
@@ -91,14 +87,14 @@ class TwilioSmsProvider:
         self._client.close()
 
     def _form(self, message: OutgoingMessage) -> dict[str, str]:
-        payload = _parse_payload(message.payload)
+        payload = parse_sms_payload(message.payload)
         form = {
             "To": payload.get("to") or message.recipient,
             "From": payload.get("from") or self.from_number,
             "Body": payload["body"],
         }
         if not form["From"]:
-            raise _BadPayload("no sender number: the payload has none and the provider has no from_number")
+            raise ValueError("no sender number: the payload has none and the provider has no from_number")
         if self.status_callback_url:
             form["StatusCallback"] = self.status_callback_url
         return form
@@ -118,22 +114,6 @@ class TwilioSmsProvider:
 
     def _result(self, outcome: Outcome, detail: str) -> DeliveryResult:
         return DeliveryResult(outcome, self.name, None, detail)
-
-
-def _parse_payload(payload: bytes) -> dict[str, str]:
-    """The service's SMS payload: UTF-8 JSON with to, from, body (encoding and segments are informative)."""
-    try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _BadPayload(f"SMS payload is not UTF-8 JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise _BadPayload("SMS payload must be a JSON object")
-    fields = {key: data.get(key) or "" for key in ("to", "from", "body")}
-    if not all(isinstance(value, str) for value in fields.values()):
-        raise _BadPayload("SMS payload fields to, from and body must be strings")
-    if not fields["body"]:
-        raise _BadPayload("SMS payload has an empty body")
-    return fields
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
