@@ -114,7 +114,7 @@ def service_factory(database_url: str, tmp_path: Path) -> Iterator[ServiceFactor
             "secret_key": "test-secret-" + "x" * 40,
             "templates_dir": PROJECT_ROOT / "templates",
             "run_worker": False,
-            "retry_base_seconds": 0.01,
+            "retry_base_seconds": 0.5,  # one work() pass never reaches a retry; tests wait for it
         }
         values.update(overrides)
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -153,8 +153,12 @@ def test_missing_or_wrong_key_is_401(service: Service) -> None:
 def test_provider_outage_leaves_the_message_queued_then_delivers_it(
     service_factory: ServiceFactory, smtp_server: SmtpTestServer, customer: dict[str, Any]
 ) -> None:
-    service = service_factory(
-        email_provider="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_timeout=2
+    service = service_factory(  # retries far enough apart that one work() pass cannot reach the next one
+        email_provider="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        smtp_timeout=2,
+        retry_base_seconds=0.5,
     )
     smtp_server.fail_next(code=451, message="try again later")
     message_id = service.send(INVOICE, key="outage").json()["messages"][0]["id"]
