@@ -26,12 +26,13 @@ run: $(STAMP)
 	$(BIN)/ccm seed-demo
 	$(BIN)/ccm serve
 
-## Debian packages the tests drive: Chromium for the web UI, qpdf for PDF checks, fonts for WeasyPrint.
+## Debian packages the tests drive: Chromium for the web UI, qpdf for PDF checks, fonts and HarfBuzz for WeasyPrint.
 system-deps:
 	@missing=""; \
 	command -v qpdf >/dev/null || missing="$$missing qpdf"; \
 	test -x /usr/lib/chromium/chromium || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
+	ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing="$$missing libharfbuzz-subset0"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

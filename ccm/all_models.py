@@ -1,17 +1,11 @@
 """Imports every table so that SQLModel's metadata (and Alembic) sees the whole schema."""
 
 from ccm.access.models import ApiKey
+from ccm.archiving.models import ArchiveEntry, ChainHead, ChainRecord, Checkpoint, CustomerKey
 from ccm.campaigns.models import Campaign, CampaignRecipient
-from ccm.communications.models import IdempotencyRecord, Message, Suppression
-from ccm.compliance.models import (
-    ArchiveEntry,
-    AuditRecord,
-    ChainHead,
-    ChainRecord,
-    Checkpoint,
-    CustomerKey,
-)
-from ccm.customers.models import Customer, Unsubscription
+from ccm.communications.models import IdempotencyRecord, Message
+from ccm.compliance.models import AuditRecord
+from ccm.customers.models import Customer, Suppression, Unsubscription
 from ccm.engagement.models import Event
 from ccm.registry.models import Template, TemplateVersion
 

@@ -8,20 +8,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from ccm import health, operations
+from ccm import health
 from ccm.background import BackgroundServices
 from ccm.campaigns import routes as campaigns
 from ccm.communications import routes as messages
-from ccm.communications import suppression_routes as suppressions
+from ccm.communications import webhooks
 from ccm.compliance import routes as archive
 from ccm.customers import routes as customers
-from ccm.engagement import routes as engagement
-from ccm.engagement import webhooks
+from ccm.customers import suppression_routes as suppressions
 from ccm.errors import install_error_handlers
 from ccm.limits import BodySizeLimit, RefuseNulInUrl
+from ccm.operations import routes as operations
 from ccm.registry import routes as templates
 from ccm.runtime import Runtime
 from ccm.settings import Settings, get_settings
+from ccm.web import public
 from ccm.web import routes as web
 from ccm.web.rendering import STATIC_DIR
 
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         suppressions,
         campaigns,
         archive,
-        engagement,
+        public,
         webhooks,
         web,
     ):

@@ -26,34 +26,30 @@ def purge_idempotency_keys(runtime: Runtime) -> None:
 
 
 class BackgroundServices:
-    def __init__(self, runtime: Runtime, *, concurrency: int = 1, scheduler: bool = True) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.concurrency = concurrency
         self.stop_event = threading.Event()
         self.worker = Worker(runtime)
         self.thread = threading.Thread(target=self._run_worker, name="ccm-worker", daemon=True)
-        self.scheduler: BackgroundScheduler | None = None
-        if scheduler:
-            self.scheduler = BackgroundScheduler(timezone="UTC")
-            self.scheduler.add_job(
-                exclusive(runtime.engine, "purge-idempotency-keys", purge_idempotency_keys, runtime),
-                "interval",
-                minutes=15,
-                id="purge-idempotency-keys",
-            )
-            schedule_archive_jobs(self.scheduler, runtime)
-            schedule_campaign_jobs(self.scheduler, runtime)
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            exclusive(runtime.engine, "purge-idempotency-keys", purge_idempotency_keys, runtime),
+            "interval",
+            minutes=15,
+            id="purge-idempotency-keys",
+        )
+        schedule_archive_jobs(self.scheduler, runtime)
+        schedule_campaign_jobs(self.scheduler, runtime)
 
     def _run_worker(self) -> None:
-        self.worker.run(self.stop_event, concurrency=self.concurrency)
+        self.worker.run(self.stop_event)
 
     def start(self) -> None:
         self.thread.start()
-        if self.scheduler is not None:
-            self.scheduler.start()
+        self.scheduler.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         self.stop_event.set()
-        if self.scheduler is not None and self.scheduler.running:
+        if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.thread.join(timeout)

@@ -41,6 +41,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONType = JSON()
+CHANNEL_KEY_LENGTH = 20
+"""Width of every `channel` column (migration 0005); a channel key must fit, `ccm.channels` checks it."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

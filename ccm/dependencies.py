@@ -1,40 +1,44 @@
-"""FastAPI dependencies: the per-request session (the transaction boundary), settings and the caller."""
+"""FastAPI dependencies: the per-request session (the transaction boundary), settings and the caller.
+
+The process's long-lived parts sit on `app.state.runtime` (built by the composition root, `ccm.runtime`);
+`runtime_part(name)` reads one of them, so each domain declares the typed dependency it needs (the archive
+vault, the token signer) without importing the composition root.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission, allows
 from ccm.access.service import authenticate
 from ccm.errors import Forbidden, Unauthorized
-from ccm.runtime import Runtime
 from ccm.settings import Settings
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+def runtime_part(name: str) -> Callable[[Request], Any]:
+    """A dependency returning one long-lived part of the process (`settings`, `engine`, `archive`, ...)."""
+
+    def part(request: Request) -> Any:
+        return getattr(request.app.state.runtime, name)
+
+    part.__name__ = f"runtime_{name}"
+    return part
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[Settings, Depends(runtime_part("settings"))]
+EngineDep = Annotated[Engine, Depends(runtime_part("engine"))]
 
 
-def get_settings_dep(runtime: RuntimeDep) -> Settings:
-    return runtime.settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-
-
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+def get_session(engine: EngineDep) -> Iterator[Session]:
     """The request's unit of work: committed when the handler returns, rolled back if it raises."""
-    with Session(runtime.engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -12,6 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+VALIDATION_CODES = frozenset({"unknown_channel"})
+"""Validation error types raised as `PydanticCustomError(code, ...)` that are reported as the error's code."""
+
 
 class ApiError(Exception):
     status_code = 400
@@ -50,11 +53,6 @@ class Forbidden(ApiError):
     code = "forbidden"
 
 
-class PayloadTooLarge(ApiError):
-    status_code = 413
-    code = "payload_too_large"
-
-
 class ServiceUnavailable(ApiError):
     status_code = 503
     code = "unavailable"
@@ -86,7 +84,8 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
     message = str(first.get("msg", "invalid request"))
     if field:
         message = f"{field}: {message}"
-    body = error_body("invalid", message, field)
+    code = str(first.get("type")) if first.get("type") in VALIDATION_CODES else "invalid"
+    body = error_body(code, message, field)
     body["error"]["details"] = [
         {"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))}
         for e in errors[:20]

@@ -7,22 +7,23 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from archive import ArchiveError
-from ccm.dependencies import RuntimeDep
+from ccm.archiving.vault import VaultDep
+from ccm.dependencies import EngineDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", responses={503: {"description": "a dependency is down"}})
-def health(runtime: RuntimeDep) -> JSONResponse:
+def health(engine: EngineDep, vault: VaultDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
-        with runtime.engine.connect() as connection:
+        with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as error:  # any driver error means "not reachable" here
         checks["database"] = f"error: {error.__class__.__name__}"
     try:
-        runtime.archive.check()
+        vault.check()
         checks["archive"] = "ok"
     except ArchiveError as error:
         checks["archive"] = f"error: {error}"

@@ -10,13 +10,25 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from ccm.settings import Settings
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class JobRuntime(Protocol):
+    """What a scheduled job gets: the composition root's `Runtime` is one (jobs never import it)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
 
 def lock_key(name: str) -> int:

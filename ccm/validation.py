@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, StringConstraints
 
+SOURCE_LIMIT = 512 * 1024
+"""The largest template source (a body, a stylesheet) anyone may store."""
 MAX_JSON_DEPTH = 20
 MAX_JSON_ITEMS = 10_000
 
@@ -69,3 +72,12 @@ def check_json_document(value: Any, *, path: str = "") -> Any:
 
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(check_json_document)]
+
+
+def is_uuid(value: str) -> bool:
+    """Whether `value` parses as a UUID (message ids are), so other strings never reach a primary key."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -3,22 +3,22 @@
 from delivery.base import (
     Channel,
     DeliveryResult,
-    EventType,
     Outcome,
     OutgoingMessage,
     Provider,
     ProviderConfigurationError,
     ProviderEvent,
+    ProviderEventType,
 )
 from delivery.dkim import DEFAULT_SIGNED_HEADERS, DkimKeyring, DkimSigner
 from delivery.dsn import DeliveryStatusNotification, DsnRecipient, dsn_events, parse_dsn
 from delivery.outbox import OutboxEntry, OutboxProvider, list_outbox, read_outbox
-from delivery.registry import ProviderRegistry
 from delivery.routing import (
     BreakerState,
     CircuitBreaker,
     FailoverProvider,
     LimitedProvider,
+    ProviderRoutes,
     RateLimiter,
 )
 from delivery.ses import SesProvider
@@ -61,7 +61,6 @@ __all__ = [
     "DkimKeyring",
     "DkimSigner",
     "DsnRecipient",
-    "EventType",
     "FailoverProvider",
     "LimitedProvider",
     "OutboxEntry",
@@ -71,7 +70,8 @@ __all__ = [
     "Provider",
     "ProviderConfigurationError",
     "ProviderEvent",
-    "ProviderRegistry",
+    "ProviderEventType",
+    "ProviderRoutes",
     "RateLimiter",
     "SesProvider",
     "SmtpProvider",

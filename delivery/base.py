@@ -7,12 +7,21 @@ by every provider so that retry and failover logic never needs to know which pro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+_CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
 
 class Channel(StrEnum):
+    """The built-in channels, named for the providers made for them; the service may register more.
+
+    A channel is an open string key everywhere else (messages, the generic providers, the outbox), so
+    these are constants to compare with `==`, not the set of allowed values.
+    """
+
     EMAIL = "email"
     SMS = "sms"
     PDF = "pdf"
@@ -31,7 +40,7 @@ class OutgoingMessage:
     """Exactly what is handed to a provider; `payload` is the archived bytes, unchanged."""
 
     message_id: str
-    channel: Channel
+    channel: str
     recipient: str
     sender: str
     payload: bytes
@@ -53,7 +62,7 @@ class DeliveryResult:
         return self.outcome is Outcome.ACCEPTED
 
 
-class EventType(StrEnum):
+class ProviderEventType(StrEnum):
     """Provider-reported lifecycle events, the same words for every provider (as Novu normalises them)."""
 
     QUEUED = "queued"
@@ -69,7 +78,7 @@ class EventType(StrEnum):
 class ProviderEvent:
     provider: str
     provider_message_id: str
-    type: EventType
+    type: ProviderEventType
     detail: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -79,7 +88,7 @@ class Provider(Protocol):
     """A channel provider. `send` never raises for delivery problems: it returns a `DeliveryResult`."""
 
     name: str
-    channel: Channel
+    channel: str
 
     def send(self, message: OutgoingMessage) -> DeliveryResult: ...
 
@@ -88,3 +97,16 @@ class Provider(Protocol):
 
 class ProviderConfigurationError(ValueError):
     """A provider was asked for with settings it cannot work with (raised at start-up, not per message)."""
+
+
+def check_channel_name(channel: object) -> str:
+    """The channel as a plain string, or ProviderConfigurationError at start-up.
+
+    Channels become file names and URL parts downstream, so they are held to a short lowercase
+    identifier rather than trusted as given.
+    """
+    if not isinstance(channel, str) or not _CHANNEL_NAME.fullmatch(channel):
+        raise ProviderConfigurationError(
+            f"channel must be a lowercase identifier of at most 32 characters, not {channel!r}"
+        )
+    return str(channel)

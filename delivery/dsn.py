@@ -28,7 +28,7 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
 
-from delivery.base import EventType, ProviderEvent
+from delivery.base import ProviderEvent, ProviderEventType
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _SUBJECTS = {
@@ -220,12 +220,12 @@ def _typed_value(value: object) -> str:
     return text.partition(";")[2].strip() if ";" in text else text
 
 
-def _event_type(recipient: DsnRecipient) -> EventType | None:
+def _event_type(recipient: DsnRecipient) -> ProviderEventType | None:
     if recipient.action in ("delivered", "relayed"):
-        return EventType.DELIVERED
+        return ProviderEventType.DELIVERED
     if recipient.action != "failed":
         return None  # delayed, expanded: the MTA has not given up, nothing is final yet
-    return EventType.FAILED if recipient.hard is None else EventType.BOUNCED
+    return ProviderEventType.FAILED if recipient.hard is None else ProviderEventType.BOUNCED
 
 
 def _detail(recipient: DsnRecipient) -> str:

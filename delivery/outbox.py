@@ -17,10 +17,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from delivery.base import Channel, DeliveryResult, Outcome, OutgoingMessage, ProviderConfigurationError
+from delivery.base import (
+    DeliveryResult,
+    Outcome,
+    OutgoingMessage,
+    ProviderConfigurationError,
+    check_channel_name,
+)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-_EXTENSIONS = {Channel.EMAIL: "eml", Channel.SMS: "json", Channel.PDF: "pdf"}
+# By content type, not channel: a channel the service registers later still gets a file a browser can open.
+_EXTENSIONS = {
+    "message/rfc822": "eml",
+    "application/json": "json",
+    "application/pdf": "pdf",
+    "text/plain": "txt",
+}
 _META_SUFFIX = ".meta.json"
 
 
@@ -29,7 +41,7 @@ class OutboxEntry:
     """What the outbox recorded about one message (the contents of its `.meta.json`)."""
 
     message_id: str
-    channel: Channel
+    channel: str
     recipient: str
     sender: str
     content_type: str
@@ -41,7 +53,7 @@ class OutboxEntry:
         """The meta file's JSON object."""
         return {
             "message_id": self.message_id,
-            "channel": self.channel.value,
+            "channel": str(self.channel),
             "recipient": self.recipient,
             "sender": self.sender,
             "content_type": self.content_type,
@@ -55,7 +67,7 @@ class OutboxEntry:
         """Parse a meta file's JSON object (raises KeyError/ValueError on a malformed one)."""
         return cls(
             message_id=str(data["message_id"]),
-            channel=Channel(data["channel"]),
+            channel=str(data["channel"]),
             recipient=str(data["recipient"]),
             sender=str(data["sender"]),
             content_type=str(data["content_type"]),
@@ -87,9 +99,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 class OutboxProvider:
     """Writes messages of one channel to `directory` instead of sending them."""
 
-    def __init__(self, directory: Path, channel: Channel, name: str = "outbox") -> None:
+    def __init__(self, directory: Path, channel: str, name: str = "outbox") -> None:
         self.directory = Path(directory)
-        self.channel = Channel(channel)
+        self.channel = check_channel_name(channel)
         self.name = name
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -98,7 +110,7 @@ class OutboxProvider:
 
     def send(self, message: OutgoingMessage) -> DeliveryResult:
         """Record the message; a full disk is transient, an unusable message id or channel permanent."""
-        if message.channel is not self.channel:
+        if message.channel != self.channel:
             return self._result(
                 Outcome.PERMANENT_ERROR, f"{self.name} handles {self.channel}, not {message.channel}"
             )
@@ -130,7 +142,9 @@ class OutboxProvider:
 
 
 def _payload_path(directory: Path, entry: OutboxEntry) -> Path:
-    return directory / f"{entry.message_id}.{_EXTENSIONS[entry.channel]}"
+    """Derived from the meta file alone, so a reader finds the payload without listing the directory."""
+    media_type = entry.content_type.split(";")[0].strip().lower()
+    return directory / f"{entry.message_id}.{_EXTENSIONS.get(media_type, 'bin')}"
 
 
 def _read_entry(meta_path: Path) -> OutboxEntry | None:
@@ -155,7 +169,7 @@ def _newest_first(directory: Path) -> Iterator[OutboxEntry]:
 
 
 def list_outbox(
-    directory: Path, *, channel: Channel | None = None, limit: int = 50, offset: int = 0
+    directory: Path, *, channel: str | None = None, limit: int = 50, offset: int = 0
 ) -> list[OutboxEntry]:
     """A page of outbox entries, newest first, optionally of one channel (for the web UI)."""
     if limit < 0 or offset < 0:
@@ -165,7 +179,7 @@ def list_outbox(
     page: list[OutboxEntry] = []
     skipped = 0
     for entry in _newest_first(Path(directory)):
-        if channel is not None and entry.channel is not channel:
+        if channel is not None and entry.channel != channel:
             continue
         if skipped < offset:
             skipped += 1

@@ -9,17 +9,20 @@ timeout; after the cooldown one probe message decides whether it is back.
 `LimitedProvider` wraps a provider with a token-bucket `RateLimiter` and a concurrency cap: a send waits for
 its turn (up to `max_wait`) rather than failing, and only a wait that would exceed it is a TRANSIENT_ERROR.
 Clocks (and the limiter's sleep) are injectable, so tests drive time instead of sleeping.
+
+`ProviderRoutes` is the table the service builds from these at start-up: which provider, or failover chain,
+carries each channel (optionally per message category).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from enum import StrEnum
 
 from delivery.base import (
-    Channel,
     DeliveryResult,
     Outcome,
     OutgoingMessage,
@@ -107,7 +110,7 @@ class FailoverProvider:
     ) -> None:
         if not providers:
             raise ProviderConfigurationError("failover needs at least one provider")
-        channels = {Channel(p.channel) for p in providers}
+        channels = {str(p.channel) for p in providers}
         if len(channels) != 1:
             raise ProviderConfigurationError(
                 f"failover providers must share one channel, not {sorted(channels)}"
@@ -239,6 +242,46 @@ class LimitedProvider:
     def close(self) -> None:
         """Close the wrapped provider."""
         self.inner.close()
+
+
+class ProviderRoutes:
+    """Channel (and category) -> the provider, or failover chain, that carries it.
+
+    A `"<channel>:<category>"` route overrides the plain `"<channel>"` one, so e.g. marketing email can
+    leave through a different provider than receipts without the senders knowing. `owned` lists the
+    providers the routes were built from (a provider may serve several routes or sit inside a chain), so
+    each is closed exactly once at shutdown.
+    """
+
+    def __init__(self, routes: Mapping[str, Provider], owned: Sequence[Provider]) -> None:
+        self._routes: dict[str, Provider] = dict(routes)
+        self._owned: tuple[Provider, ...] = tuple(owned)
+
+    def for_message(self, channel: str, category: str) -> Provider:
+        """The category's own route if it has one, else the channel's; a gap is a configuration error."""
+        provider = self._routes.get(f"{channel}:{category}")
+        if provider is None:
+            provider = self._routes.get(channel)
+        if provider is None:
+            raise ProviderConfigurationError(f"no provider is routed for {channel} ({category})")
+        return provider
+
+    def describe(self) -> dict[str, str]:
+        """Route -> provider name(s) in failover order: what /health and the docs show operators."""
+        described: dict[str, str] = {}
+        for key, provider in self._routes.items():
+            if isinstance(provider, FailoverProvider):
+                described[key] = " > ".join(p.name for p in provider.providers)
+            else:
+                described[key] = provider.name
+        return described
+
+    def close_all(self) -> None:
+        """Close every owned provider; failures are swallowed, since at shutdown nobody can act on them
+        and one broken provider must not leak the others' connections."""
+        for provider in self._owned:
+            with suppress(Exception):
+                provider.close()
 
 
 def _send_safely(provider: Provider, message: OutgoingMessage) -> DeliveryResult:

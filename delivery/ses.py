@@ -15,7 +15,7 @@ from delivery.base import Channel, DeliveryResult, Outcome, OutgoingMessage, Pro
 class SesProvider:
     """Hands email payloads to SES v2 `SendEmail` as raw content (DKIM-sign before archiving, not here)."""
 
-    channel = Channel.EMAIL
+    channel: str = Channel.EMAIL
 
     def __init__(
         self,
@@ -46,7 +46,7 @@ class SesProvider:
 
     def send(self, message: OutgoingMessage) -> DeliveryResult:
         """One SendEmail call; SES's MessageId becomes the provider message id."""
-        if message.channel is not Channel.EMAIL:
+        if message.channel != Channel.EMAIL:
             return self._result(Outcome.PERMANENT_ERROR, f"{self.name} sends email, not {message.channel}")
         request: dict[str, Any] = {
             "FromEmailAddress": message.sender,

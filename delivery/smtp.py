@@ -45,7 +45,7 @@ class _Slot:
 class SmtpProvider:
     """Hands email payloads to an SMTP relay (STARTTLS or implicit TLS, optional AUTH) on pooled sessions."""
 
-    channel = Channel.EMAIL
+    channel: str = Channel.EMAIL
 
     def __init__(
         self,
@@ -86,7 +86,7 @@ class SmtpProvider:
     # public ------------------------------------------------------------------------------------------------
     def send(self, message: OutgoingMessage) -> DeliveryResult:
         """One SMTP transaction; reconnects once when a reused connection turns out to be closed."""
-        if message.channel is not Channel.EMAIL:
+        if message.channel != Channel.EMAIL:
             return self._result(Outcome.PERMANENT_ERROR, f"{self.name} sends email, not {message.channel}")
         if _CONTROL.search(message.sender + message.recipient):
             return self._result(Outcome.PERMANENT_ERROR, "sender or recipient contains control characters")

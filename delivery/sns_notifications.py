@@ -37,7 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from delivery.base import EventType, ProviderEvent
+from delivery.base import ProviderEvent, ProviderEventType
 
 CertificateFetcher = Callable[[str], bytes]
 
@@ -255,7 +255,7 @@ def _records(data: Mapping[str, Any], key: str, field: str) -> list[Mapping[str,
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
-def _bounce(data: Mapping[str, Any]) -> list[tuple[EventType, str]]:
+def _bounce(data: Mapping[str, Any]) -> list[tuple[ProviderEventType, str]]:
     bounce = _section(data, "bounce")
     bounce_type = str(bounce.get("bounceType") or "Undetermined")
     flag = "hard" if bounce_type == "Permanent" else "soft"
@@ -264,39 +264,40 @@ def _bounce(data: Mapping[str, Any]) -> list[tuple[EventType, str]]:
     for recipient in _records(data, "bounce", "bouncedRecipients") or [{}]:
         address = recipient.get("emailAddress") or "?"
         diagnostic = recipient.get("diagnosticCode") or recipient.get("status") or ""
-        out.append((EventType.BOUNCED, f"{flag} {kind} {address}: {diagnostic}".rstrip(": ")))
+        out.append((ProviderEventType.BOUNCED, f"{flag} {kind} {address}: {diagnostic}".rstrip(": ")))
     return out
 
 
-def _complaint(data: Mapping[str, Any]) -> list[tuple[EventType, str]]:
+def _complaint(data: Mapping[str, Any]) -> list[tuple[ProviderEventType, str]]:
     complaint = _section(data, "complaint")
     feedback = complaint.get("complaintFeedbackType") or "unspecified"
     recipients = _records(data, "complaint", "complainedRecipients") or [{}]
     return [
-        (EventType.COMPLAINED, f"complaint {feedback} {r.get('emailAddress') or '?'}") for r in recipients
+        (ProviderEventType.COMPLAINED, f"complaint {feedback} {r.get('emailAddress') or '?'}")
+        for r in recipients
     ]
 
 
-def _delivery(data: Mapping[str, Any]) -> list[tuple[EventType, str]]:
+def _delivery(data: Mapping[str, Any]) -> list[tuple[ProviderEventType, str]]:
     delivery = _section(data, "delivery")
     recipients = delivery.get("recipients")
     if not isinstance(recipients, list) or not recipients:
         recipients = ["?"]
     response = delivery.get("smtpResponse") or ""
-    return [(EventType.DELIVERED, f"delivered {r}: {response}".rstrip(": ")) for r in recipients]
+    return [(ProviderEventType.DELIVERED, f"delivered {r}: {response}".rstrip(": ")) for r in recipients]
 
 
-def _send(data: Mapping[str, Any]) -> list[tuple[EventType, str]]:
-    return [(EventType.SENT, "sent")]
+def _send(data: Mapping[str, Any]) -> list[tuple[ProviderEventType, str]]:
+    return [(ProviderEventType.SENT, "sent")]
 
 
-def _reject(data: Mapping[str, Any]) -> list[tuple[EventType, str]]:
+def _reject(data: Mapping[str, Any]) -> list[tuple[ProviderEventType, str]]:
     reject = _section(data, "reject") or _section(data, "failure")
     reason = reject.get("reason") or reject.get("errorMessage")
-    return [(EventType.FAILED, f"{data.get('eventType') or 'Reject'}: {reason or 'no reason given'}")]
+    return [(ProviderEventType.FAILED, f"{data.get('eventType') or 'Reject'}: {reason or 'no reason given'}")]
 
 
-_SES_READERS: dict[str, Callable[[Mapping[str, Any]], list[tuple[EventType, str]]]] = {
+_SES_READERS: dict[str, Callable[[Mapping[str, Any]], list[tuple[ProviderEventType, str]]]] = {
     "Bounce": _bounce,
     "Complaint": _complaint,
     "Delivery": _delivery,

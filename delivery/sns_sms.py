@@ -19,7 +19,7 @@ SmsType = Literal["Transactional", "Promotional"]
 class SnsSmsProvider:
     """Publishes each SMS with SNS; throttling/5xx/network trouble keep the message, bad input gives up."""
 
-    channel = Channel.SMS
+    channel: str = Channel.SMS
 
     def __init__(
         self,
@@ -56,7 +56,7 @@ class SnsSmsProvider:
 
     def send(self, message: OutgoingMessage) -> DeliveryResult:
         """One Publish call; SNS's MessageId becomes the provider message id."""
-        if message.channel is not Channel.SMS:
+        if message.channel != Channel.SMS:
             return self._result(Outcome.PERMANENT_ERROR, f"{self.name} sends sms, not {message.channel}")
         try:
             fields = parse_sms_payload(message.payload)

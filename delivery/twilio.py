@@ -16,29 +16,29 @@ import httpx
 from delivery.base import (
     Channel,
     DeliveryResult,
-    EventType,
     Outcome,
     OutgoingMessage,
     ProviderConfigurationError,
     ProviderEvent,
+    ProviderEventType,
 )
 from delivery.sms_payload import parse_sms_payload
 
 _STATUS_EVENTS = {
-    "queued": EventType.QUEUED,
-    "accepted": EventType.QUEUED,
-    "sending": EventType.QUEUED,
-    "sent": EventType.SENT,
-    "delivered": EventType.DELIVERED,
-    "undelivered": EventType.UNDELIVERED,
-    "failed": EventType.FAILED,
+    "queued": ProviderEventType.QUEUED,
+    "accepted": ProviderEventType.QUEUED,
+    "sending": ProviderEventType.QUEUED,
+    "sent": ProviderEventType.SENT,
+    "delivered": ProviderEventType.DELIVERED,
+    "undelivered": ProviderEventType.UNDELIVERED,
+    "failed": ProviderEventType.FAILED,
 }
 
 
 class TwilioSmsProvider:
     """Posts each SMS to Twilio; 429/5xx/network trouble keep the message, other 4xx give up on it."""
 
-    channel = Channel.SMS
+    channel: str = Channel.SMS
 
     def __init__(
         self,
@@ -67,7 +67,7 @@ class TwilioSmsProvider:
 
     def send(self, message: OutgoingMessage) -> DeliveryResult:
         """One POST to the Messages resource; the SID Twilio returns becomes the provider message id."""
-        if message.channel is not Channel.SMS:
+        if message.channel != Channel.SMS:
             return self._result(Outcome.PERMANENT_ERROR, f"{self.name} sends sms, not {message.channel}")
         try:
             form = self._form(message)

@@ -17,7 +17,13 @@ from typing import Any
 
 import httpx
 
-from delivery.base import Channel, DeliveryResult, Outcome, OutgoingMessage, ProviderConfigurationError
+from delivery.base import (
+    DeliveryResult,
+    Outcome,
+    OutgoingMessage,
+    ProviderConfigurationError,
+    check_channel_name,
+)
 
 SIGNATURE_HEADER = "X-CCM-Signature"
 MESSAGE_ID_HEADER = "X-CCM-Message-Id"
@@ -31,7 +37,7 @@ class WebhookProvider:
         self,
         url: str,
         secret: str | bytes,
-        channel: Channel,
+        channel: str,
         *,
         timeout: float = 10.0,
         headers: Mapping[str, str] | None = None,
@@ -44,7 +50,7 @@ class WebhookProvider:
         if not secret:
             raise ProviderConfigurationError("a webhook needs a signing secret")
         self.name = name
-        self.channel = Channel(channel)
+        self.channel = check_channel_name(channel)
         self.url = url
         self._secret = secret.encode() if isinstance(secret, str) else secret
         self._clock = clock
@@ -54,7 +60,7 @@ class WebhookProvider:
 
     def send(self, message: OutgoingMessage) -> DeliveryResult:
         """One signed POST; the receiver's JSON `id`, if it returns one, becomes the provider message id."""
-        if message.channel is not self.channel:
+        if message.channel != self.channel:
             return self._result(
                 Outcome.PERMANENT_ERROR, f"{self.name} sends {self.channel}, not {message.channel}"
             )
@@ -98,7 +104,7 @@ def envelope(message: OutgoingMessage) -> dict[str, Any]:
     """The JSON object posted: JSON payloads embedded as JSON, anything else as base64."""
     data: dict[str, Any] = {
         "message_id": message.message_id,
-        "channel": message.channel.value,
+        "channel": str(message.channel),
         "recipient": message.recipient,
         "sender": message.sender,
         "content_type": message.content_type,

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from ccm.campaigns.models import Campaign, CampaignStatus
 from ccm.campaigns.service import get_campaign
+from ccm.channels import deadline_seconds
 from ccm.communications.models import Message, MessageStatus
 from ccm.database import utcnow
 from ccm.engagement.models import Event, EventType
@@ -45,7 +46,7 @@ def resume(session: Session, campaign_id: int, *, settings: Settings) -> Campaig
         return campaign
     now = utcnow()
     for channel in campaign.channels:
-        deadline = now + timedelta(seconds=settings.deadline_seconds(channel))
+        deadline = now + timedelta(seconds=deadline_seconds(settings, channel))
         session.exec(
             update(Message)
             .where(

@@ -21,15 +21,16 @@ from sqlmodel import Session, SQLModel, col, select
 from ccm.campaigns.models import FANNING_OUT, Campaign, CampaignRecipient, CampaignStatus
 from ccm.campaigns.segments import Group, parse_segment
 from ccm.campaigns.timing import local_due, outside_quiet_hours, throttled
-from ccm.communications.models import Message, MessageStatus, Suppression
-from ccm.communications.service import blocked_reason, message_values, queued_event_detail, recipient_for
-from ccm.communications.suppression import normalise_address
-from ccm.customers.models import Customer, Unsubscription
+from ccm.channels import RenderOptions, deadline_seconds
+from ccm.communications.models import Message, MessageStatus
+from ccm.communications.service import message_values, queued_event_detail
+from ccm.customers.models import Customer
 from ccm.database import session_scope, utcnow
+from ccm.eligibility.rules import Recipient, refusals
 from ccm.engagement.models import Event, EventType
 from ccm.errors import Unprocessable
 from ccm.personalisation.context import build_context, customer_context
-from ccm.personalisation.render import RenderOptions, check_renders
+from ccm.personalisation.render import check_renders
 from ccm.registry.models import Category, Template, TemplateVersion
 from ccm.settings import Settings
 
@@ -109,11 +110,18 @@ class Batch:
         segment: Group = parse_segment(self.campaign.segment)
         matched = [c for c in customers if segment.matches(c)]
         capped = self._capped(matched) if template.category == Category.MARKETING else set()
-        flagged = self._possibly_blocked(matched)
-        for customer in matched:
-            for channel in self.campaign.channels:
-                message_id, reason = self._consider(template, version, customer, channel, capped, flagged)
-                self._record(customer, channel, message_id, reason)
+        recipients = [
+            Recipient(customer, channel) for customer in matched for channel in self.campaign.channels
+        ]
+        refused = refusals(self.session, template, recipients)
+        for recipient in recipients:
+            customer, channel = recipient.customer, recipient.channel
+            refusal = refused.get((customer.id, channel))
+            if refusal is not None:
+                self._record(customer, channel, None, refusal.code)
+                continue
+            message_id, reason = self._consider(template, version, customer, channel, capped)
+            self._record(customer, channel, message_id, reason)
         self._insert(Message, self.messages)
         self._insert(Event, self.events)
         self._insert(CampaignRecipient, self.recipients)
@@ -128,13 +136,8 @@ class Batch:
         customer: Customer,
         channel: str,
         capped: set[int],
-        flagged: set[int],
     ) -> tuple[str | None, str | None]:
-        """The queued message's id, or the reason this recipient is skipped."""
-        if customer.id in flagged or not recipient_for(customer, channel):
-            blocked = blocked_reason(self.session, template, customer, channel)
-            if blocked is not None:
-                return None, blocked[0]
+        """The queued message's id, or the reason this eligible recipient is skipped."""
         if customer.id in capped:
             return None, "frequency_cap"
         context = build_context(customer_context(customer), self.campaign.data)
@@ -146,7 +149,7 @@ class Batch:
         except Unprocessable as error:
             return None, error.code
         due = self._due(customer)
-        deadline = due + timedelta(seconds=self.settings.deadline_seconds(channel))
+        deadline = due + timedelta(seconds=deadline_seconds(self.settings, channel))
         return self._queue(template, version, customer, channel, context, due, deadline), None
 
     def _queue(
@@ -237,31 +240,3 @@ class Batch:
             .group_by(col(Message.customer_id))
         ).all()
         return {customer_id for customer_id, count in rows if count >= cap["max_messages"]}
-
-    def _possibly_blocked(self, customers: list[Customer]) -> set[int]:
-        """Customers with an opt-out or a suppressed address: two queries per batch instead of two per
-        recipient; only these (and those missing an address) go through `blocked_reason`."""
-        if not customers:
-            return set()
-        ids = [c.id for c in customers]
-        flagged = set(
-            self.session.exec(
-                select(Unsubscription.customer_id).where(col(Unsubscription.customer_id).in_(ids))
-            ).all()
-        )
-        by_address: dict[tuple[str, str], int] = {}
-        for customer in customers:
-            assert customer.id is not None
-            for channel in ("email", "sms"):
-                address = recipient_for(customer, channel)
-                if address:
-                    by_address[(channel, normalise_address(channel, address))] = customer.id
-        addresses = {address for _, address in by_address}
-        if addresses:
-            suppressed = self.session.exec(
-                select(Suppression.channel, Suppression.address).where(
-                    col(Suppression.address).in_(addresses)
-                )
-            ).all()
-            flagged.update(by_address[key] for key in suppressed if key in by_address)
-        return flagged

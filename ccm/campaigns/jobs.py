@@ -9,14 +9,13 @@ from sqlmodel import col, select
 from ccm.campaigns.fanout import fan_out
 from ccm.campaigns.models import FANNING_OUT, Campaign
 from ccm.database import session_scope, utcnow
-from ccm.runtime import Runtime
-from ccm.scheduling import exclusive
+from ccm.scheduling import JobRuntime, exclusive
 
 logger = logging.getLogger(__name__)
 JOB_NAME = "campaign-fanout"
 
 
-def fan_out_due(runtime: Runtime) -> int:
+def fan_out_due(runtime: JobRuntime) -> int:
     """Fan out every scheduled or interrupted campaign whose time has come; returns batches run."""
     with session_scope(runtime.engine) as session:
         ids = session.exec(
@@ -34,7 +33,7 @@ def fan_out_due(runtime: Runtime) -> int:
     return batches
 
 
-def schedule(scheduler: object, runtime: Runtime) -> None:
+def schedule(scheduler: object, runtime: JobRuntime) -> None:
     """Add the fan-out job to an APScheduler scheduler; one process at a time runs it."""
     add_job = getattr(scheduler, "add_job")  # noqa: B009 (keeps APScheduler's untyped API at arm's length)
     add_job(

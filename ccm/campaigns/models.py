@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ccm.database import JSONType, UTCDateTime, utcnow
+from ccm.database import CHANNEL_KEY_LENGTH, JSONType, UTCDateTime, utcnow
 
 
 class CampaignStatus(StrEnum):
@@ -64,6 +64,6 @@ class CampaignRecipient(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaigns.id")
     customer_id: int = Field(foreign_key="customers.id")
-    channel: str = Field(max_length=10)
+    channel: str = Field(max_length=CHANNEL_KEY_LENGTH)
     message_id: str | None = Field(default=None, max_length=36)
     skip_reason: str | None = Field(default=None, max_length=30)

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ccm.channels.parts import ChannelList
 from ccm.validation import JsonObject, Line, TemplateKey
-from delivery import Channel
 
 LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
 
@@ -47,7 +47,7 @@ class CampaignCreate(BaseModel):
         description='{"all"|"any": [{"attribute", "op", "value"} | group]}; ops: eq, ne, in, not_in, '
         "exists, gt, lt, contains. `{}` selects every customer.",
     )
-    channels: Annotated[list[Channel], Field(min_length=1, max_length=3)] | None = None
+    channels: ChannelList | None = None
     data: JsonObject = Field(default_factory=dict)
     send_at: datetime | None = Field(default=None, description="fan out at this time (default: now)")
     local_time: LocalTime | None = Field(default=None, description="deliver at this local time per recipient")
@@ -55,13 +55,6 @@ class CampaignCreate(BaseModel):
     quiet_hours: QuietHours | None = None
     frequency_cap: FrequencyCap | None = None
     throttle_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
-
-    @field_validator("channels")
-    @classmethod
-    def _distinct(cls, value: list[Channel] | None) -> list[Channel] | None:
-        if value is not None and len(set(value)) != len(value):
-            raise ValueError("channels must not repeat")
-        return value
 
     @field_validator("send_at")
     @classmethod

@@ -11,13 +11,14 @@ from ccm.campaigns.models import Campaign, CampaignStatus
 from ccm.campaigns.schemas import CampaignCreate, CampaignOut, CampaignProgress
 from ccm.campaigns.segments import SegmentError, parse_segment
 from ccm.campaigns.timing import earliest_local_due
+from ccm.channels import RenderOptions, default_campaign_channels
 from ccm.communications.models import Message
 from ccm.database import utcnow
 from ccm.errors import NotFound, Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context, deep_merge
-from ccm.personalisation.render import RenderOptions, check_renders
+from ccm.personalisation.render import check_renders
 from ccm.registry.models import Template, TemplateVersion
-from ccm.registry.service import get_template, published_version
+from ccm.registry.service import channels_for, get_template, require_published
 from ccm.settings import Settings
 
 
@@ -26,12 +27,8 @@ def create_campaign(
 ) -> Campaign:
     """A scheduled campaign; the scheduler's fan-out job picks it up at `fanout_at`."""
     template = get_template(session, request.template)
-    version = published_version(session, template)
-    if version is None:
-        raise Unprocessable(
-            f"template '{template.key}' has no published version", field="template", code="not_published"
-        )
-    channels = _channels(version, request)
+    version = require_published(session, template)
+    channels = channels_for(version, request.channels, default=default_campaign_channels)
     _check_segment(request)
     _check_schedule(request)
     _check_sample_render(version, channels, request, settings)
@@ -64,20 +61,6 @@ def _fanout_at(request: CampaignCreate, now: datetime) -> datetime:
     if request.local_time is not None and request.local_date is not None:
         return max(now, earliest_local_due(request.local_date, request.local_time))
     return max(now, request.send_at) if request.send_at else now
-
-
-def _channels(version: TemplateVersion, request: CampaignCreate) -> list[str]:
-    parts = version.parts
-    if request.channels is None:
-        return [c for c in ("email", "sms") if c in parts] or sorted(parts)[:1]
-    missing = [channel.value for channel in request.channels if channel.value not in parts]
-    if missing:
-        raise Unprocessable(
-            f"template has no {', '.join(missing)} part (it has: {', '.join(sorted(parts))})",
-            field="channels",
-            code="channel_not_in_template",
-        )
-    return [channel.value for channel in request.channels]
 
 
 def _check_segment(request: CampaignCreate) -> None:

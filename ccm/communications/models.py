@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ccm.database import JSONType, UTCDateTime, utcnow
+from ccm.database import CHANNEL_KEY_LENGTH, JSONType, UTCDateTime, utcnow
 
 
 class MessageStatus(StrEnum):
@@ -57,7 +57,7 @@ class Message(SQLModel, table=True):
     template_key: str = Field(max_length=100)
     template_version: int
     category: str = Field(max_length=20)
-    channel: str = Field(max_length=10)
+    channel: str = Field(max_length=CHANNEL_KEY_LENGTH)
     recipient: str = Field(max_length=320)
     status: MessageStatus = Field(sa_column=Column(String(20), nullable=False))
     priority: int = 0
@@ -94,19 +94,3 @@ class IdempotencyRecord(SQLModel, table=True):
     response_body: dict[str, Any] = Field(sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
-
-
-class Suppression(SQLModel, table=True):
-    """An address that must not be sent to again (hard bounce, complaint, or an operator's decision)."""
-
-    __tablename__ = "suppressions"
-    __table_args__ = (UniqueConstraint("channel", "address"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    channel: str = Field(max_length=10)
-    address: str = Field(max_length=320)
-    reason: str = Field(max_length=30)
-    detail: str = Field(default="", max_length=1000)
-    source: str = Field(default="", max_length=50)
-    message_id: str | None = Field(default=None, max_length=36)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

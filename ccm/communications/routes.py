@@ -10,6 +10,8 @@ from sqlmodel import Session, col, select
 
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
+from ccm.archiving.service import find_entry
+from ccm.channels.parts import ChannelKey
 from ccm.communications import idempotency, service
 from ccm.communications.models import Message, MessageStatus
 from ccm.communications.schemas import (
@@ -23,17 +25,16 @@ from ccm.communications.schemas import (
     MessagesAccepted,
     MessageSummary,
 )
-from ccm.compliance.service import find_entry
 from ccm.customers.models import Customer
-from ccm.dependencies import RuntimeDep, SessionDep, SettingsDep, require
-from ccm.engagement.links import EngagementLinks
+from ccm.dependencies import SessionDep, SettingsDep, require
+from ccm.engagement.links import EngagementLinks, LinksDep
 from ccm.engagement.models import Event
-from delivery import Channel
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 Sender = Annotated[ApiKey, Depends(require(Permission.MESSAGES_SEND))]
 Reader = Annotated[ApiKey, Depends(require(Permission.MESSAGES_READ))]
 MessageId = Annotated[str, Path(min_length=1, max_length=36)]
+PDF = "application/pdf"
 
 
 @router.post(
@@ -78,7 +79,7 @@ def list_messages(
     session: SessionDep,
     _caller: Reader,
     status: MessageStatus | None = None,
-    channel: Channel | None = None,
+    channel: ChannelKey | None = None,
     template: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -87,7 +88,7 @@ def list_messages(
     messages = service.list_messages(
         session,
         status=status.value if status else None,
-        channel=channel.value if channel else None,
+        channel=channel,
         template=template,
         limit=limit,
         offset=offset,
@@ -122,10 +123,7 @@ def message_summary(message: Message) -> MessageSummary:
 
 
 @router.get("/{message_id}", response_model=MessageOut)
-def get_message(
-    message_id: MessageId, session: SessionDep, runtime: RuntimeDep, _caller: Reader
-) -> MessageOut:
-    links = EngagementLinks(runtime.settings.base_url, runtime.tokens)
+def get_message(message_id: MessageId, session: SessionDep, links: LinksDep, _caller: Reader) -> MessageOut:
     return message_out(session, service.get_message(session, message_id), links)
 
 
@@ -159,6 +157,6 @@ def message_out(session: Session, message: Message, links: EngagementLinks) -> M
         )
         if entry
         else None,
-        document_url=links.document_url(message.id) if message.channel == "pdf" and entry else None,
+        document_url=links.document_url(message.id) if entry and entry.content_type == PDF else None,
         events=[MessageEvent(type=e.type, occurred_at=e.occurred_at, detail=e.detail) for e in events],
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ccm.channels.parts import ChannelList
 from ccm.validation import Identifier, JsonObject, TemplateKey
-from delivery import Channel
 
 
 class MessageCreate(BaseModel):
@@ -16,17 +16,10 @@ class MessageCreate(BaseModel):
 
     template: TemplateKey
     customer_id: Identifier
-    channels: Annotated[list[Channel], Field(min_length=1, max_length=3)] | None = None
+    channels: ChannelList | None = None
     data: JsonObject = Field(default_factory=dict)
     send_at: datetime | None = None
     expires_at: datetime | None = None
-
-    @field_validator("channels")
-    @classmethod
-    def _distinct(cls, value: list[Channel] | None) -> list[Channel] | None:
-        if value is not None and len(set(value)) != len(value):
-            raise ValueError("channels must not repeat")
-        return value
 
     @field_validator("send_at", "expires_at")
     @classmethod
@@ -121,22 +114,3 @@ class MessagePage(BaseModel):
     items: list[MessageSummary]
     limit: int
     offset: int
-
-
-class SuppressionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    channel: Literal["email", "sms"]
-    address: Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^\x00-\x1f\s]+$")]
-    reason: Literal["manual", "hard_bounce", "complaint"] = "manual"
-    detail: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] = ""
-
-
-class SuppressionOut(BaseModel):
-    channel: str
-    address: str
-    reason: str
-    detail: str
-    source: str
-    message_id: str | None
-    created_at: datetime

@@ -1,4 +1,5 @@
-"""Accepting sends: resolve template and customer, check consent and context, queue one row per channel.
+"""Accepting sends: resolve template and customer, apply the send rules, check the context, queue one row
+per channel.
 
 Nothing is rendered for real here: the rows are the durable promise, and workers do the rest.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ccm.channels import RenderOptions, deadline_seconds, default_send_channels, get_channel
 from ccm.communications import idempotency
 from ccm.communications.models import Message, MessageStatus
 from ccm.communications.schemas import (
@@ -22,18 +24,19 @@ from ccm.communications.schemas import (
     MessagesAccepted,
     QueuedMessage,
 )
-from ccm.communications.suppression import suppression_for
 from ccm.customers.models import Customer
-from ccm.customers.service import get_customer, unsubscribed_channels
+from ccm.customers.service import get_customer
 from ccm.database import utcnow
+from ccm.eligibility.rules import require_eligible
 from ccm.engagement.models import EventType
-from ccm.engagement.service import record_event
+from ccm.engagement.service import record_message_event
 from ccm.errors import ApiError, Conflict, NotFound, Unprocessable, error_body
 from ccm.personalisation.context import build_context, context_digest, customer_context
-from ccm.personalisation.render import RenderOptions, check_renders
+from ccm.personalisation.render import check_renders
 from ccm.registry.models import Category, Template, TemplateVersion
-from ccm.registry.service import get_template, published_version
+from ccm.registry.service import channels_for, get_template, require_published
 from ccm.settings import Settings
+from ccm.validation import is_uuid
 
 PRIORITY = {Category.TRANSACTIONAL: 0, Category.MARKETING: 10}
 
@@ -109,14 +112,10 @@ def send_batch(
 
 def queue_messages(session: Session, request: MessageCreate, *, settings: Settings) -> MessagesAccepted:
     template = get_template(session, request.template)
-    version = published_version(session, template)
-    if version is None:
-        raise Unprocessable(
-            f"template '{template.key}' has no published version", field="template", code="not_published"
-        )
+    version = require_published(session, template)
     customer = get_customer(session, request.customer_id)
-    channels = _channels(version, request)
-    check_consent(session, template, customer, channels)
+    channels = channels_for(version, request.channels, default=default_send_channels)
+    require_eligible(session, template, customer, channels)
     context = build_context(customer_context(customer), request.data)
     options = RenderOptions(
         locale=customer.locale, timezone=customer.timezone, assets_dir=settings.assets_dir
@@ -130,7 +129,7 @@ def queue_messages(session: Session, request: MessageCreate, *, settings: Settin
         )
     queued = []
     for channel in channels:
-        deadline = request.expires_at or due + timedelta(seconds=settings.deadline_seconds(channel))
+        deadline = request.expires_at or due + timedelta(seconds=deadline_seconds(settings, channel))
         message = create_message(
             session,
             template=template,
@@ -144,58 +143,6 @@ def queue_messages(session: Session, request: MessageCreate, *, settings: Settin
         )
         queued.append(QueuedMessage(id=message.id, channel=channel, status=message.status))
     return MessagesAccepted(messages=queued)
-
-
-def _channels(version: TemplateVersion, request: MessageCreate) -> list[str]:
-    """Requested channels, or every part of the template (a PDF the email attaches is not also sent alone)."""
-    parts = version.parts
-    if request.channels is None:
-        email = parts.get("email") or {}
-        return [
-            c for c in ("email", "sms", "pdf") if c in parts and not (c == "pdf" and email.get("attach_pdf"))
-        ]
-    missing = [channel.value for channel in request.channels if channel.value not in parts]
-    if missing:
-        raise Unprocessable(
-            f"template has no {', '.join(missing)} part (it has: {', '.join(sorted(parts))})",
-            field="channels",
-            code="channel_not_in_template",
-        )
-    return [channel.value for channel in request.channels]
-
-
-def blocked_reason(
-    session: Session, template: Template, customer: Customer, channel: str
-) -> tuple[str, str] | None:
-    """Why `customer` must not get `template` on `channel` (code, message), or None when it may."""
-    if channel == "email" and not customer.email:
-        return "no_email_address", "customer has no email address"
-    if channel == "sms" and not customer.phone:
-        return "no_phone_number", "customer has no phone number"
-    address = recipient_for(customer, channel)
-    if channel in ("email", "sms"):
-        suppressed = suppression_for(session, channel, address)
-        if suppressed is not None:
-            return "suppressed", f"{address} is on the suppression list ({suppressed.reason})"
-    if template.category == Category.MARKETING and channel in unsubscribed_channels(session, customer):
-        return "unsubscribed", f"customer unsubscribed from marketing on {channel}"
-    return None
-
-
-def check_consent(session: Session, template: Template, customer: Customer, channels: list[str]) -> None:
-    for channel in channels:
-        blocked = blocked_reason(session, template, customer, channel)
-        if blocked is not None:
-            code, message = blocked
-            raise Unprocessable(message, field="customer_id", code=code)
-
-
-def recipient_for(customer: Customer, channel: str) -> str:
-    if channel == "email":
-        return customer.email or ""
-    if channel == "sms":
-        return customer.phone or ""
-    return customer.external_id
 
 
 def message_values(
@@ -223,7 +170,7 @@ def message_values(
         "template_version": version.number,
         "category": category.value,
         "channel": channel,
-        "recipient": recipient_for(customer, channel),
+        "recipient": get_channel(channel).recipient(customer),
         "status": MessageStatus.QUEUED.value,
         "priority": PRIORITY[category],
         "lane": category.value,
@@ -277,13 +224,8 @@ def create_message(
     )
     session.add(message)
     session.flush()
-    record_event(
-        session,
-        customer_id=message.customer_id,
-        type=EventType.QUEUED,
-        message_id=message.id,
-        channel=channel,
-        detail=queued_event_detail(template, version, campaign_id),
+    record_message_event(
+        session, message, EventType.QUEUED, queued_event_detail(template, version, campaign_id)
     )
     return message
 
@@ -300,13 +242,7 @@ def cancel(session: Session, message_id: str) -> Message:
     message.status = MessageStatus.CANCELLED
     message.updated_at = utcnow()
     session.add(message)
-    record_event(
-        session,
-        customer_id=message.customer_id,
-        type=EventType.CANCELLED,
-        message_id=message.id,
-        channel=message.channel,
-    )
+    record_message_event(session, message, EventType.CANCELLED)
     return message
 
 
@@ -321,21 +257,15 @@ def requeue(session: Session, message_id: str, *, settings: Settings) -> Message
     message.status = MessageStatus.QUEUED
     message.attempts = 0
     message.next_attempt_at = now
-    message.deadline_at = now + timedelta(seconds=settings.deadline_seconds(message.channel))
+    message.deadline_at = now + timedelta(seconds=deadline_seconds(settings, message.channel))
     message.updated_at = now
     session.add(message)
-    record_event(
-        session,
-        customer_id=message.customer_id,
-        type=EventType.REQUEUED,
-        message_id=message.id,
-        channel=message.channel,
-    )
+    record_message_event(session, message, EventType.REQUEUED)
     return message
 
 
 def get_message(session: Session, message_id: str, *, for_update: bool = False) -> Message:
-    message = session.get(Message, message_id, with_for_update=for_update) if _is_uuid(message_id) else None
+    message = session.get(Message, message_id, with_for_update=for_update) if is_uuid(message_id) else None
     if message is None:
         raise NotFound(f"message '{message_id}' not found", field="message_id", code="message_not_found")
     return message
@@ -361,11 +291,3 @@ def list_messages(
         statement.order_by(col(Message.created_at).desc(), col(Message.id)).limit(limit).offset(offset)
     )
     return list(session.exec(statement).all())
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

@@ -25,27 +25,30 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import case, or_, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from archive import ArchiveError
-from ccm import metrics
-from ccm.communications.compose import compose, sender_for
+from ccm.archiving.models import ArchiveEntry
+from ccm.archiving.service import find_entry, read_payload, record_archived, store_payload
+from ccm.archiving.vault import ArchiveVault
+from ccm.channels import ComposeContext, get_channel
+from ccm.channels.compose import compose
 from ccm.communications.models import CLAIMABLE_STATUSES, TERMINAL_STATUSES, Message, MessageStatus
-from ccm.compliance.archiving import read_payload, record_archived, store_payload
-from ccm.compliance.models import ArchiveEntry
-from ccm.compliance.service import find_entry
+from ccm.communications.provider_events import suppress_recipient
 from ccm.database import session_scope, utcnow
 from ccm.engagement.links import EngagementLinks
 from ccm.engagement.models import EventType
-from ccm.engagement.provider_events import suppress_recipient
-from ccm.engagement.service import record_event
+from ccm.engagement.service import record_message_event
+from ccm.engagement.tokens import TokenSigner
+from ccm.operations import metrics
 from ccm.registry.models import TemplateVersion
-from ccm.runtime import Runtime
-from delivery import Channel, DeliveryResult, Outcome, OutgoingMessage
+from ccm.settings import Settings
+from delivery import DeliveryResult, DkimKeyring, Outcome, OutgoingMessage, ProviderRoutes
 from renderers.errors import RenderError
 
 logger = logging.getLogger(__name__)
@@ -61,15 +64,38 @@ class Claimed:
     entry: ArchiveEntry | None
 
 
+class WorkerRuntime(Protocol):
+    """The long-lived parts a worker uses; the composition root's `Runtime` is one."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def archive(self) -> ArchiveVault: ...
+
+    @property
+    def providers(self) -> ProviderRoutes: ...
+
+    @property
+    def tokens(self) -> TokenSigner: ...
+
+    @property
+    def dkim(self) -> DkimKeyring | None: ...
+
+
 class Worker:
     def __init__(
-        self, runtime: Runtime, *, name: str | None = None, lanes: Sequence[str] | None = None
+        self, runtime: WorkerRuntime, *, name: str | None = None, lanes: Sequence[str] | None = None
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lanes = tuple(lanes) if lanes else None
-        self.links = EngagementLinks(runtime.settings.base_url, runtime.tokens)
+        links = EngagementLinks(runtime.settings.base_url, runtime.tokens)
+        self.compose_context = ComposeContext(runtime.settings, links, runtime.dkim)
         self._versions: dict[int, dict[str, Any]] = {}
 
     def run(self, stop: threading.Event, *, concurrency: int = 1) -> None:
@@ -173,13 +199,11 @@ class Worker:
                 return None
             if message.status == MessageStatus.SENDING:
                 metrics.RESUMED_HANDOFFS.labels(message.channel).inc()
-                record_event(
+                record_message_event(
                     session,
-                    customer_id=message.customer_id,
-                    type=EventType.RESUMED,
-                    message_id=message.id,
-                    channel=message.channel,
-                    detail={"handoff_started_at": str(message.handoff_started_at), "worker": self.name},
+                    message,
+                    EventType.RESUMED,
+                    {"handoff_started_at": str(message.handoff_started_at), "worker": self.name},
                 )
             entry = find_entry(session, message_id)
             return Claimed(message, self._parts(session, message.template_version_id), entry)
@@ -214,7 +238,7 @@ class Worker:
         """Render, archive the exact bytes, then record both and the start of the hand-off in one commit."""
         started = time.perf_counter()
         try:
-            composed = compose(message, parts, self.settings, self.links, self.runtime.dkim)
+            composed = compose(message, parts, self.compose_context)
         except RenderError as error:
             self._fail(message.id, f"render failed: {error.message}")
             return None
@@ -230,13 +254,8 @@ class Worker:
                 owned = self._owned(session, message.id)
                 if owned is None:
                     return None
-                record_event(
-                    session,
-                    customer_id=owned.customer_id,
-                    type=EventType.ARCHIVED,
-                    message_id=owned.id,
-                    channel=owned.channel,
-                    detail={"sha256": stored.sha256, "size": stored.size},
+                record_message_event(
+                    session, owned, EventType.ARCHIVED, {"sha256": stored.sha256, "size": stored.size}
                 )
                 self._start_handoff(session, owned)
                 # last: the chain append locks the chain head until this commit, so keep that short
@@ -263,13 +282,12 @@ class Worker:
         session.add(message)
 
     def _hand_off(self, message: Message, data: bytes, content_type: str) -> None:
-        channel = Channel(message.channel)
         provider = self.runtime.providers.for_message(message.channel, message.category)
         outgoing = OutgoingMessage(
             message_id=message.id,
-            channel=channel,
+            channel=message.channel,
             recipient=message.recipient,
-            sender=sender_for(message.channel, self.settings),
+            sender=get_channel(message.channel).sender(self.settings),
             payload=data,
             content_type=content_type,
             metadata={"template": message.template_key, "category": message.category},
@@ -313,13 +331,11 @@ class Worker:
         self._mark_failed(session, message, result.detail)
         message.status = MessageStatus.BOUNCED
         session.add(message)
-        record_event(
+        record_message_event(
             session,
-            customer_id=message.customer_id,
-            type=EventType.BOUNCED,
-            message_id=message.id,
-            channel=message.channel,
-            detail={"provider": result.provider, "detail": result.detail, "bounce": "hard"},
+            message,
+            EventType.BOUNCED,
+            {"provider": result.provider, "detail": result.detail, "bounce": "hard"},
         )
         suppress_recipient(
             session, message, reason="hard_bounce", detail=result.detail, source=result.provider
@@ -332,13 +348,11 @@ class Worker:
         message.last_error = None
         self._release(session, message)
         metrics.MESSAGES_FINISHED.labels(message.channel, "sent").inc()
-        record_event(
+        record_message_event(
             session,
-            customer_id=message.customer_id,
-            type=EventType.SENT,
-            message_id=message.id,
-            channel=message.channel,
-            detail={"provider": result.provider, "provider_message_id": result.provider_message_id},
+            message,
+            EventType.SENT,
+            {"provider": result.provider, "provider_message_id": result.provider_message_id},
         )
 
     def _mark_failed(self, session: Session, message: Message, reason: str) -> None:
@@ -346,14 +360,7 @@ class Worker:
         message.last_error = reason
         self._release(session, message)
         metrics.MESSAGES_FINISHED.labels(message.channel, "failed").inc()
-        record_event(
-            session,
-            customer_id=message.customer_id,
-            type=EventType.FAILED,
-            message_id=message.id,
-            channel=message.channel,
-            detail={"reason": reason},
-        )
+        record_message_event(session, message, EventType.FAILED, {"reason": reason})
 
     def _schedule_retry(self, session: Session, message: Message, reason: str) -> None:
         """Back to the queue with exponential backoff and jitter, unless that passes the deadline."""
@@ -368,13 +375,11 @@ class Worker:
         message.last_error = reason
         message.next_attempt_at = next_attempt
         self._release(session, message)
-        record_event(
+        record_message_event(
             session,
-            customer_id=message.customer_id,
-            type=EventType.RETRY,
-            message_id=message.id,
-            channel=message.channel,
-            detail={"reason": reason, "attempt": message.attempts, "retry_in_s": round(delay, 1)},
+            message,
+            EventType.RETRY,
+            {"reason": reason, "attempt": message.attempts, "retry_in_s": round(delay, 1)},
         )
 
     def _release(self, session: Session, message: Message) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ccm.access.models import ApiKey
-from ccm.compliance import chain
-from ccm.compliance.models import GENESIS, AuditRecord
+from ccm.archiving import chain
+from ccm.archiving.models import GENESIS
+from ccm.compliance.models import AuditRecord
 from ccm.database import utcnow
 
 AUDIT_CHAIN = "audit"

@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from ccm.archiving.vault import ArchiveVault, open_vault
+from ccm.database import make_engine
 from ccm.settings import Settings
 
 
@@ -49,23 +55,34 @@ def add_commands(commands: Any) -> None:
     public_key.set_defaults(handler=_public_key)
 
 
-def _runtime(settings: Settings) -> Any:
-    from ccm.runtime import Runtime
+@dataclass(frozen=True)
+class _Archive:
+    """What the archive commands work on: the database and the vault (no providers, no worker)."""
 
-    return Runtime.build(settings)
+    settings: Settings
+    engine: Engine
+    archive: ArchiveVault
+
+
+@contextmanager
+def _opened(settings: Settings) -> Iterator[_Archive]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    vault = open_vault(settings, engine)
+    try:
+        yield _Archive(settings, engine, vault)
+    finally:
+        vault.close()
+        engine.dispose()
 
 
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
     from ccm.compliance.audit import verify_log
     from ccm.compliance.verify import verify_archive
 
-    runtime = _runtime(settings)
-    try:
-        with Session(runtime.engine) as session:
-            report = verify_archive(session, runtime.archive)
-            audit_count, audit_problems = verify_log(session)
-    finally:
-        runtime.close()
+    with _opened(settings) as runtime, Session(runtime.engine) as session:
+        report = verify_archive(session, runtime.archive)
+        audit_count, audit_problems = verify_log(session)
     if args.json:
         issues = [vars(i) for i in report.issues]
         print(json.dumps({"ok": report.ok and not audit_problems, "issues": issues}, indent=2))
@@ -88,30 +105,23 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
 def _purge(settings: Settings, _args: argparse.Namespace) -> int:
     from ccm.compliance.jobs import purge_archive
 
-    runtime = _runtime(settings)
-    try:
+    with _opened(settings) as runtime:
         result = purge_archive(runtime)
-    finally:
-        runtime.close()
     counts = (len(result.purged), len(result.refused), len(result.keys_destroyed))
     print("purged {}, refused {}, data keys destroyed {}".format(*counts))
     return 0
 
 
 def _rerender(settings: Settings, args: argparse.Namespace) -> int:
+    from ccm.archiving.service import find_entry
     from ccm.compliance.rerender import rerender
-    from ccm.compliance.service import find_entry
 
-    runtime = _runtime(settings)
-    try:
-        with Session(runtime.engine) as session:
-            entry = find_entry(session, args.message_id)
-            if entry is None:
-                print(f"no archived message {args.message_id}", file=sys.stderr)
-                return 2
-            produced, result = rerender(session, runtime.archive, entry)
-    finally:
-        runtime.close()
+    with _opened(settings) as runtime, Session(runtime.engine) as session:
+        entry = find_entry(session, args.message_id)
+        if entry is None:
+            print(f"no archived message {args.message_id}", file=sys.stderr)
+            return 2
+        produced, result = rerender(session, runtime.archive, entry)
     if args.output:
         args.output.write_bytes(produced)
     print(f"archived    sha256 {result.archived_sha256}\nre-rendered sha256 {result.rerendered_sha256}")
@@ -123,22 +133,18 @@ def _rerender(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from ccm.compliance import audit, service
+    from ccm.compliance import audit, search
     from ccm.compliance.export import MAX_ENTRIES, build_export
     from ccm.database import session_scope
 
-    runtime = _runtime(settings)
-    try:
-        with session_scope(runtime.engine) as session:
-            query = service.ArchiveQuery(customer_id=args.customer)
-            hits, total = service.search(session, query, limit=MAX_ENTRIES)
-            entries = [entry for entry, _ in hits]
-            args.output.write_bytes(build_export(session, runtime.archive, entries, query.as_record()))
-            audit.log_access(
-                session, None, "export", {**query.as_record(), "via": "cli"}, [e.message_id for e in entries]
-            )
-    finally:
-        runtime.close()
+    with _opened(settings) as runtime, session_scope(runtime.engine) as session:
+        query = search.ArchiveQuery(customer_id=args.customer)
+        hits, total = search.search(session, query, limit=MAX_ENTRIES)
+        entries = [entry for entry, _ in hits]
+        args.output.write_bytes(build_export(session, runtime.archive, entries, query.as_record()))
+        audit.log_access(
+            session, None, "export", {**query.as_record(), "via": "cli"}, [e.message_id for e in entries]
+        )
     print(f"wrote {len(entries)} of {total} messages to {args.output}")
     return 0
 
@@ -146,17 +152,14 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 def _checkpoint(settings: Settings, _args: argparse.Namespace) -> int:
     from ccm.compliance.jobs import sign_checkpoints
 
-    runtime = _runtime(settings)
-    try:
+    with _opened(settings) as runtime:
         sign_checkpoints(runtime)
-    finally:
-        runtime.close()
     print("checkpoints signed")
     return 0
 
 
 def _public_key(settings: Settings, _args: argparse.Namespace) -> int:
-    from ccm.compliance.signing import CheckpointSigner
+    from ccm.archiving.signing import CheckpointSigner
 
     signer = CheckpointSigner(settings.archive_signing_key)
     print(signer.public_key_pem, end="")

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from ccm.archiving.models import ArchiveEntry, CustomerKey
 from ccm.communications.models import Message
-from ccm.compliance.models import ArchiveEntry, CustomerKey
 from ccm.compliance.purge import complete_erasures, live_items
 from ccm.customers.models import Customer
 from ccm.database import utcnow

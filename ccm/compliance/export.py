@@ -13,19 +13,19 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ccm.compliance import chain
-from ccm.compliance.archiving import read_payload
-from ccm.compliance.models import ArchiveEntry, ChainRecord, Checkpoint
-from ccm.compliance.vault import ArchiveVault
+from ccm.archiving import chain
+from ccm.archiving.models import ArchiveEntry, ChainRecord, Checkpoint
+from ccm.archiving.service import read_payload
+from ccm.archiving.vault import ArchiveVault
+from ccm.channels import file_extension
 from ccm.database import utcnow
 
 FILES_DIR = Path(__file__).resolve().parent / "export_files"
-EXTENSIONS = {"message/rfc822": "eml", "application/json": "json", "application/pdf": "pdf"}
 MAX_ENTRIES = 1000
 
 
 def file_name(entry: ArchiveEntry) -> str:
-    return f"messages/{entry.message_id}.{EXTENSIONS.get(entry.content_type, 'bin')}"
+    return f"messages/{entry.message_id}.{file_extension(entry.channel)}"
 
 
 def build_export(

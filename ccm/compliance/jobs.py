@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
-from ccm.compliance import chain
+from ccm.archiving import chain
+from ccm.archiving.vault import ArchiveVault
 from ccm.compliance.audit import AUDIT_CHAIN
 from ccm.compliance.purge import PurgeResult, purge_expired
 from ccm.database import session_scope
-from ccm.runtime import Runtime
-from ccm.scheduling import exclusive
+from ccm.scheduling import JobRuntime, exclusive
 
 logger = logging.getLogger(__name__)
 
 
-def sign_checkpoints(runtime: Runtime) -> None:
+class ArchiveJobRuntime(JobRuntime, Protocol):
+    @property
+    def archive(self) -> ArchiveVault: ...
+
+
+def sign_checkpoints(runtime: ArchiveJobRuntime) -> None:
     """A signed checkpoint of the archive chain and the audit log, when either has grown since the last."""
     with session_scope(runtime.engine) as session:
         for name in (runtime.archive.url, AUDIT_CHAIN):
             chain.checkpoint(session, name, runtime.archive.signer)
 
 
-def purge_archive(runtime: Runtime) -> PurgeResult:
+def purge_archive(runtime: ArchiveJobRuntime) -> PurgeResult:
     result = purge_expired(runtime.engine, runtime.archive)
     if result.purged or result.refused or result.keys_destroyed:
         logger.info(
@@ -33,7 +39,7 @@ def purge_archive(runtime: Runtime) -> PurgeResult:
     return result
 
 
-def schedule(scheduler: object, runtime: Runtime) -> None:
+def schedule(scheduler: object, runtime: ArchiveJobRuntime) -> None:
     """Add the archive's jobs to an APScheduler scheduler."""
     add_job = getattr(scheduler, "add_job")  # noqa: B009 (keeps APScheduler's untyped API at arm's length)
     settings = runtime.settings

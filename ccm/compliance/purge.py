@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from archive import ArchiveError, ObjectNotFound
-from ccm.compliance import chain, keyring
-from ccm.compliance.models import ArchiveEntry, CustomerKey
-from ccm.compliance.vault import ArchiveVault
+from ccm.archiving import chain, keyring
+from ccm.archiving.models import ArchiveEntry, CustomerKey
+from ccm.archiving.vault import ArchiveVault
 from ccm.database import session_scope, utcnow
 
 logger = logging.getLogger(__name__)

@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from archive import sha256_hex
-from ccm.communications.compose import compose
+from ccm.archiving.models import ArchiveEntry
+from ccm.archiving.service import read_payload, read_snapshot
+from ccm.archiving.vault import ArchiveVault
+from ccm.channels import ComposeContext
+from ccm.channels.compose import compose, dkim_keyring
 from ccm.communications.models import Message, MessageStatus
-from ccm.communications.providers import dkim_keyring
-from ccm.compliance.archiving import read_payload, read_snapshot
-from ccm.compliance.models import ArchiveEntry
-from ccm.compliance.vault import ArchiveVault
 from ccm.engagement.links import EngagementLinks
 from ccm.engagement.tokens import TokenSigner
 from ccm.errors import NotFound
@@ -56,7 +56,9 @@ def rerender(session: Session, vault: ArchiveVault, entry: ArchiveEntry) -> tupl
     )
     settings = vault.settings
     links = EngagementLinks(settings.base_url, TokenSigner(settings.secret_key))
-    produced = compose(message, version.parts, settings, links, dkim_keyring(settings)).payload
+    produced = compose(
+        message, version.parts, ComposeContext(settings, links, dkim_keyring(settings))
+    ).payload
     archived = read_payload(vault, entry)
     result = RerenderResult(
         message_id=entry.message_id,

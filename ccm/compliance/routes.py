@@ -14,12 +14,16 @@ from sqlmodel import Session, col, select
 from archive import ArchiveError, ArchiveIntegrityError, ObjectNotFound
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
-from ccm.compliance import audit, service
-from ccm.compliance.archiving import read_payload, read_snapshot
-from ccm.compliance.crypto import KeyDestroyed
+from ccm.archiving.crypto import KeyDestroyed
+from ccm.archiving.models import ArchiveEntry
+from ccm.archiving.service import read_payload, read_snapshot
+from ccm.archiving.vault import ArchiveVault, VaultDep
+from ccm.channels import file_extension
+from ccm.channels.parts import ChannelKey
+from ccm.compliance import audit, search
 from ccm.compliance.erasure import erase_customer
-from ccm.compliance.export import EXTENSIONS, MAX_ENTRIES, build_export
-from ccm.compliance.models import ArchiveEntry, AuditRecord
+from ccm.compliance.export import MAX_ENTRIES, build_export
+from ccm.compliance.models import AuditRecord
 from ccm.compliance.schemas import (
     ArchiveEntryDetail,
     ArchiveEntryOut,
@@ -33,14 +37,12 @@ from ccm.compliance.schemas import (
     LegalHoldIn,
     VerifyReportOut,
 )
-from ccm.compliance.service import ArchiveQuery
-from ccm.compliance.vault import ArchiveVault
+from ccm.compliance.search import ArchiveQuery
 from ccm.compliance.verify import Issue, verify_archive, verify_entry
 from ccm.customers.service import get_customer
-from ccm.dependencies import RuntimeDep, SessionDep, require
+from ccm.dependencies import SessionDep, require
 from ccm.engagement.models import Event
 from ccm.errors import ApiError, ServiceUnavailable, Unprocessable
-from delivery import Channel
 
 router = APIRouter(tags=["archive"])
 Compliance = Annotated[ApiKey, Depends(require(Permission.ARCHIVE_READ))]
@@ -62,7 +64,7 @@ def archive_query(
     email: Text = None,
     phone: Annotated[str | None, Query(min_length=1, max_length=20)] = None,
     message_id: Annotated[str | None, Query(min_length=1, max_length=36)] = None,
-    channel: Channel | None = None,
+    channel: ChannelKey | None = None,
     template: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     category: Annotated[str | None, Query(min_length=1, max_length=20)] = None,
     from_: Annotated[datetime | None, Query(alias="from")] = None,
@@ -76,7 +78,7 @@ def archive_query(
         email=email,
         phone=phone,
         message_id=message_id,
-        channel=channel.value if channel else None,
+        channel=channel,
         template=template,
         category=category,
         start=from_,
@@ -140,15 +142,15 @@ def search_archive(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ArchivePage:
-    hits, total = service.search(session, query, limit=limit, offset=offset)
+    hits, total = search.search(session, query, limit=limit, offset=offset)
     audit.log_access(session, caller, "search", query.as_record(), [e.message_id for e, _ in hits])
     return ArchivePage(items=[entry_out(e, x) for e, x in hits], total=total, limit=limit, offset=offset)
 
 
 @router.get("/v1/archive/verify", response_model=VerifyReportOut)
-def verify(session: SessionDep, runtime: RuntimeDep, caller: Compliance) -> VerifyReportOut:
+def verify(session: SessionDep, vault: VaultDep, caller: Compliance) -> VerifyReportOut:
     """Walk the whole chain and read every stored object: slow on a large archive, by design thorough."""
-    report = verify_archive(session, runtime.archive)
+    report = verify_archive(session, vault)
     audit.log_access(session, caller, "verify", {"store": report.store_url}, [])
     return VerifyReportOut(
         ok=report.ok,
@@ -164,14 +166,14 @@ def verify(session: SessionDep, runtime: RuntimeDep, caller: Compliance) -> Veri
 @router.get(
     "/v1/archive/export", response_class=Response, responses={200: {"content": {"application/zip": {}}}}
 )
-def export(session: SessionDep, runtime: RuntimeDep, caller: Compliance, query: QueryDep) -> Response:
+def export(session: SessionDep, vault: VaultDep, caller: Compliance, query: QueryDep) -> Response:
     """A zip of the matching messages that verifies with `sha256sum -c` and the enclosed script."""
-    hits, total = service.search(session, query, limit=MAX_ENTRIES)
+    hits, total = search.search(session, query, limit=MAX_ENTRIES)
     if total > MAX_ENTRIES:
         raise Unprocessable(f"{total} entries match; narrow the query to at most {MAX_ENTRIES}")
     entries = [entry for entry, _ in hits]
     try:
-        data = build_export(session, runtime.archive, entries, query.as_record())
+        data = build_export(session, vault, entries, query.as_record())
     except ArchiveIntegrityError as error:
         raise ApiError(
             f"an archived item failed its integrity check: {error}", code="integrity_error"
@@ -201,7 +203,7 @@ def entry_detail(session: Session, vault: ArchiveVault, entry: ArchiveEntry) -> 
         .where(col(Event.message_id) == entry.message_id)
         .order_by(col(Event.occurred_at), col(Event.id))
     ).all()
-    out = entry_out(entry, service.external_id_of(session, entry))
+    out = entry_out(entry, search.external_id_of(session, entry))
     return ArchiveEntryDetail(
         **out.model_dump(),
         context=context,
@@ -213,10 +215,10 @@ def entry_detail(session: Session, vault: ArchiveVault, entry: ArchiveEntry) -> 
 
 @router.get("/v1/archive/{message_id}", response_model=ArchiveEntryDetail)
 def get_entry(
-    message_id: MessageId, session: SessionDep, runtime: RuntimeDep, caller: Compliance
+    message_id: MessageId, session: SessionDep, vault: VaultDep, caller: Compliance
 ) -> ArchiveEntryDetail:
-    entry = service.get_entry(session, message_id)
-    detail = entry_detail(session, runtime.archive, entry)
+    entry = search.get_entry(session, message_id)
+    detail = entry_detail(session, vault, entry)
     audit.log_access(session, caller, "view", {"message_id": message_id}, [message_id])
     return detail
 
@@ -226,14 +228,12 @@ def get_entry(
     response_class=Response,
     responses={200: {"content": {"message/rfc822": {}, "application/json": {}, "application/pdf": {}}}},
 )
-def get_content(
-    message_id: MessageId, session: SessionDep, runtime: RuntimeDep, caller: Compliance
-) -> Response:
+def get_content(message_id: MessageId, session: SessionDep, vault: VaultDep, caller: Compliance) -> Response:
     """The exact bytes handed to the provider, checked against their SHA-256 before they are served."""
-    entry = service.get_entry(session, message_id)
-    data = read_archived(runtime.archive, entry)
+    entry = search.get_entry(session, message_id)
+    data = read_archived(vault, entry)
     audit.log_access(session, caller, "download", {"message_id": message_id}, [message_id])
-    filename = f"{entry.message_id}.{EXTENSIONS.get(entry.content_type, 'bin')}"
+    filename = f"{entry.message_id}.{file_extension(entry.channel)}"
     return Response(
         data,
         media_type=entry.content_type,
@@ -247,21 +247,21 @@ def get_content(
 
 @router.put("/v1/archive/{message_id}/legal-hold", response_model=ArchiveEntryOut)
 def legal_hold(
-    message_id: MessageId, body: LegalHoldIn, session: SessionDep, runtime: RuntimeDep, caller: HoldKeeper
+    message_id: MessageId, body: LegalHoldIn, session: SessionDep, vault: VaultDep, caller: HoldKeeper
 ) -> ArchiveEntryOut:
     """Set or release a legal hold: the store refuses deletion while it is on, whatever the retention."""
-    entry = service.get_entry(session, message_id)
+    entry = search.get_entry(session, message_id)
     if entry.version_id is None or entry.purged_at is not None:
         raise Gone(f"message {message_id} has no write-once object to hold")
     try:
-        runtime.archive.store.set_legal_hold(entry.object_key, entry.version_id, on=body.on)
+        vault.store.set_legal_hold(entry.object_key, entry.version_id, on=body.on)
     except ArchiveError as error:
         raise ServiceUnavailable(f"archive store refused the legal hold: {error}") from error
     entry.legal_hold = body.on
     session.add(entry)
     action = "legal_hold_set" if body.on else "legal_hold_released"
     audit.log_access(session, caller, action, {"message_id": message_id, "reason": body.reason}, [message_id])
-    return entry_out(entry, service.external_id_of(session, entry))
+    return entry_out(entry, search.external_id_of(session, entry))
 
 
 def audit_out(record: AuditRecord) -> AuditRecordOut:

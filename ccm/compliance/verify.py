@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from archive import ArchiveError, ObjectNotFound, sha256_hex
-from ccm.compliance import chain
-from ccm.compliance.archiving import ARCHIVE_KIND, chain_fields
-from ccm.compliance.models import GENESIS, ArchiveEntry, ChainRecord
+from ccm.archiving import chain
+from ccm.archiving.models import GENESIS, ArchiveEntry, ChainRecord
+from ccm.archiving.service import ARCHIVE_KIND, chain_fields
+from ccm.archiving.signing import signature_valid
+from ccm.archiving.vault import OBJECT_PREFIX, ArchiveVault
 from ccm.compliance.purge import TOMBSTONE_KIND
-from ccm.compliance.signing import signature_valid
-from ccm.compliance.vault import OBJECT_PREFIX, ArchiveVault
 
 
 @dataclass(frozen=True)

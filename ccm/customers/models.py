@@ -1,4 +1,4 @@
-"""The CRM record ccm personalises from, and the customer's channel opt-outs."""
+"""The CRM record ccm personalises from, the customer's channel opt-outs, and suppressed addresses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ccm.database import JSONType, UTCDateTime, utcnow
+from ccm.database import CHANNEL_KEY_LENGTH, JSONType, UTCDateTime, utcnow
 
 
 class Customer(SQLModel, table=True):
@@ -33,7 +33,23 @@ class Unsubscription(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
-    channel: str = Field(max_length=10)
+    channel: str = Field(max_length=CHANNEL_KEY_LENGTH)
     source: str = Field(max_length=50)
+    message_id: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Suppression(SQLModel, table=True):
+    """An address that must not be sent to again (hard bounce, complaint, or an operator's decision)."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=CHANNEL_KEY_LENGTH)
+    address: str = Field(max_length=320)
+    reason: str = Field(max_length=30)
+    detail: str = Field(default="", max_length=1000)
+    source: str = Field(default="", max_length=50)
     message_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

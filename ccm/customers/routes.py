@@ -35,7 +35,7 @@ def customer_out(session: Session, customer: Customer) -> CustomerOut:
         timezone=customer.timezone,
         attributes=customer.attributes,
         consent=Consent(unsubscribed_channels=service.unsubscribed_channels(session, customer)),
-        engagement=engagement_summary(session, customer),
+        engagement=engagement_summary(session, customer.id),
         created_at=customer.created_at,
         updated_at=customer.updated_at,
     )
@@ -64,5 +64,5 @@ def get_timeline(
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Timeline:
     customer = service.get_customer(session, external_id)
-    events, next_before = timeline(session, customer, limit=limit, before_id=before_id)
+    events, next_before = timeline(session, customer.id, limit=limit, before_id=before_id)
     return Timeline(external_id=external_id, events=events, next_before_id=next_before)

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from ccm.channels import get_channel
+from ccm.channels.parts import ChannelKey
+from ccm.engagement.schemas import EngagementSummary, TimelineEvent
 from ccm.validation import JsonObject
+
+
+def _suppressible(channel: str) -> str:
+    if not get_channel(channel).suppressible:
+        raise ValueError(f"the {channel} channel has no suppression list")
+    return channel
+
+
+SuppressibleChannel = Annotated[ChannelKey, AfterValidator(_suppressible)]
 
 
 def normalise_phone(value: str) -> str:
@@ -71,17 +83,6 @@ class CustomerUpsert(BaseModel):
         return normalise_timezone(value)
 
 
-class EngagementSummary(BaseModel):
-    sent: int
-    delivered: int
-    opened: int
-    clicked: int
-    failed: int
-    last_sent_at: datetime | None
-    last_opened_at: datetime | None
-    last_clicked_at: datetime | None
-
-
 class Consent(BaseModel):
     unsubscribed_channels: list[str]
 
@@ -99,15 +100,26 @@ class CustomerOut(BaseModel):
     updated_at: datetime
 
 
-class TimelineEvent(BaseModel):
-    type: str
-    occurred_at: datetime
-    message_id: str | None
-    channel: str | None
-    detail: dict[str, Any]
-
-
 class Timeline(BaseModel):
     external_id: str
     events: list[TimelineEvent]
     next_before_id: int | None
+
+
+class SuppressionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: SuppressibleChannel
+    address: Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^\x00-\x1f\s]+$")]
+    reason: Literal["manual", "hard_bounce", "complaint"] = "manual"
+    detail: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] = ""
+
+
+class SuppressionOut(BaseModel):
+    channel: str
+    address: str
+    reason: str
+    detail: str
+    source: str
+    message_id: str | None
+    created_at: datetime

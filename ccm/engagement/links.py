@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from ccm.engagement.tokens import TokenPurpose, TokenSigner
+from fastapi import Depends
+
+from ccm.dependencies import SettingsDep
+from ccm.engagement.tokens import TokenPurpose, TokensDep, TokenSigner
 
 
 @dataclass(frozen=True)
@@ -27,3 +31,10 @@ class EngagementLinks:
 
     def document_url(self, message_id: str) -> str:
         return f"{self.base_url}/d/{self.tokens.sign(TokenPurpose.DOCUMENT, {'m': message_id})}"
+
+
+def get_links(settings: SettingsDep, tokens: TokensDep) -> EngagementLinks:
+    return EngagementLinks(settings.base_url, tokens)
+
+
+LinksDep = Annotated[EngagementLinks, Depends(get_links)]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
 
-from ccm.database import JSONType, UTCDateTime, utcnow
+from ccm.database import CHANNEL_KEY_LENGTH, JSONType, UTCDateTime, utcnow
 
 
 class EventType(StrEnum):
@@ -42,6 +42,6 @@ class Event(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customers.id")
     message_id: str | None = Field(default=None, max_length=36)
     type: EventType = Field(sa_column=Column(String(30), nullable=False))
-    channel: str | None = Field(default=None, max_length=10)
+    channel: str | None = Field(default=None, max_length=CHANNEL_KEY_LENGTH)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,16 +1,27 @@
-"""Events onto the customer record: every send, open, click and opt-out lands in one timeline."""
+"""Events onto the customer record: every send, open, click and opt-out lands in one timeline.
+
+This is the lowest domain layer: every other domain records what happened through `record_message_event`
+or `record_event`, passing plain values, so the timeline never needs to know who wrote to it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from ccm.customers.models import Customer
-from ccm.customers.schemas import EngagementSummary, TimelineEvent
 from ccm.engagement.models import Event, EventType
+from ccm.engagement.schemas import EngagementSummary, TimelineEvent
+
+
+class MessageIdentity(Protocol):
+    """What an event needs to know of a message: an outbox row satisfies it, so do plain values."""
+
+    id: str
+    customer_id: int
+    channel: str
 
 
 def record_event(
@@ -29,12 +40,26 @@ def record_event(
     return event
 
 
-def has_event(session: Session, message_id: str, type: EventType) -> bool:
-    statement = select(Event.id).where(Event.message_id == message_id, Event.type == type).limit(1)
-    return session.exec(statement).first() is not None
+def record_message_event(
+    session: Session,
+    message: MessageIdentity,
+    type: EventType,
+    detail: dict[str, Any] | None = None,
+    *,
+    channel: str | None = None,
+) -> Event:
+    """An event about one message, on its customer's timeline (`channel` overrides the message's)."""
+    return record_event(
+        session,
+        customer_id=message.customer_id,
+        type=type,
+        message_id=message.id,
+        channel=channel or message.channel,
+        detail=detail,
+    )
 
 
-def engagement_summary(session: Session, customer: Customer) -> EngagementSummary:
+def engagement_summary(session: Session, customer_id: int | None) -> EngagementSummary:
     """Counts per kind of event; opens and clicks count messages, not repeated hits on one message."""
     rows = session.exec(
         select(
@@ -42,7 +67,7 @@ def engagement_summary(session: Session, customer: Customer) -> EngagementSummar
             func.count(func.distinct(Event.message_id)),
             func.max(Event.occurred_at),
         )
-        .where(Event.customer_id == customer.id)
+        .where(Event.customer_id == customer_id)
         .group_by(Event.type)
     ).all()
     counts: dict[str, tuple[int, datetime | None]] = {str(kind): (count, last) for kind, count, last in rows}
@@ -66,10 +91,10 @@ def engagement_summary(session: Session, customer: Customer) -> EngagementSummar
 
 
 def timeline(
-    session: Session, customer: Customer, *, limit: int = 100, before_id: int | None = None
+    session: Session, customer_id: int | None, *, limit: int = 100, before_id: int | None = None
 ) -> tuple[list[TimelineEvent], int | None]:
     """Newest first, paged by event id so a busy customer's history stays cheap to read."""
-    statement = select(Event).where(Event.customer_id == customer.id)
+    statement = select(Event).where(Event.customer_id == customer_id)
     if before_id is not None:
         statement = statement.where(col(Event.id) < before_id)
     events = list(session.exec(statement.order_by(col(Event.id).desc()).limit(limit + 1)).all())

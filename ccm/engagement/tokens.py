@@ -11,7 +11,11 @@ import hashlib
 import hmac
 import json
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from ccm.dependencies import runtime_part
 
 TAG_BYTES = 16
 MAX_TOKEN_LENGTH = 4096
@@ -60,3 +64,7 @@ class TokenSigner:
         except (ValueError, UnicodeDecodeError):
             return None
         return payload if isinstance(payload, dict) else None
+
+
+TokensDep = Annotated[TokenSigner, Depends(runtime_part("tokens"))]
+"""The process's token signer, for route handlers."""

@@ -1,86 +1,25 @@
-"""Turns a template version and a context into rendered channel parts, through the stateless renderers.
+"""Render checks at send time, and render errors as API errors.
 
-Preview and the send pipeline both come through here, so what a marketer previews is what is sent.
+Preview and the send pipeline render through the channel specs (`ccm.channels`), so what a marketer
+previews is what is sent; this module only makes sure a send would render before it is accepted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+from ccm.channels import RenderOptions, channel_keys, get_channel
 from ccm.errors import Unprocessable
-from ccm.registry.service import email_template
-from renderers.email import RenderedEmail, render_email
 from renderers.environment import render_text
 from renderers.errors import MissingVariableError, RenderError
-from renderers.pdf import PdfTemplate, RenderedPdf, render_pdf
-from renderers.sms import RenderedSms, render_sms
-
-
-@dataclass(frozen=True)
-class Tracking:
-    """How links and opens are tracked for one message; None of these in previews."""
-
-    link_rewriter: Callable[[str], str] | None = None
-    open_pixel_url: str | None = None
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    locale: str
-    timezone: str
-    assets_dir: Path
-    pdf_variant: str | None = None
-    created: datetime | None = None
-
-
-def render_email_part(
-    parts: dict[str, Any], context: dict[str, Any], options: RenderOptions, tracking: Tracking = Tracking()
-) -> RenderedEmail:
-    return render_email(
-        email_template(parts["email"]),
-        context,
-        locale=options.locale,
-        timezone=options.timezone,
-        link_rewriter=tracking.link_rewriter,
-        open_pixel_url=tracking.open_pixel_url,
-    )
-
-
-def render_pdf_part(parts: dict[str, Any], context: dict[str, Any], options: RenderOptions) -> RenderedPdf:
-    pdf = parts["pdf"]
-    return render_pdf(
-        PdfTemplate(html=pdf["html"], css=pdf.get("css")),
-        context,
-        locale=options.locale,
-        timezone=options.timezone,
-        assets_dir=options.assets_dir,
-        pdf_variant=options.pdf_variant,
-        created=options.created,
-    )
-
-
-def render_sms_part(parts: dict[str, Any], context: dict[str, Any], options: RenderOptions) -> RenderedSms:
-    return render_sms(parts["sms"]["text"], context, locale=options.locale, timezone=options.timezone)
 
 
 def sources_for(parts: dict[str, Any], channels: list[str]) -> list[tuple[str, str]]:
     """Every Jinja source a send on `channels` will render, named by where it sits in the template."""
     sources: list[tuple[str, str]] = []
-    email = parts.get("email")
-    if "email" in channels and email:
-        sources.append(("email.subject", email["subject"]))
-        for name in ("mjml", "html", "text"):
-            if email.get(name):
-                sources.append((f"email.{name}", email[name]))
-    if "sms" in channels and parts.get("sms"):
-        sources.append(("sms.text", parts["sms"]["text"]))
-    needs_pdf = "pdf" in channels or ("email" in channels and email and email.get("attach_pdf"))
-    if needs_pdf and parts.get("pdf"):
-        sources.append(("pdf.html", parts["pdf"]["html"]))
+    for channel in [key for key in channel_keys() if key in channels]:
+        if parts.get(channel):
+            sources += [s for s in get_channel(channel).sources(parts) if s not in sources]
     return sources
 
 

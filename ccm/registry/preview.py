@@ -2,39 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session
 
+from ccm.channels import RenderOptions, Tracking, channels_of, get_channel
 from ccm.customers.schemas import normalise_locale
 from ccm.customers.service import get_customer
 from ccm.errors import Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context, customer_context, deep_merge
-from ccm.personalisation.render import (
-    RenderOptions,
-    as_api_error,
-    render_email_part,
-    render_pdf_part,
-    render_sms_part,
-)
+from ccm.personalisation.render import as_api_error
 from ccm.registry import service
 from ccm.registry.models import TemplateVersion
 from ccm.registry.schemas import PreviewRequest
 from ccm.settings import Settings
-from renderers.email import RenderedEmail
 from renderers.errors import RenderError
-from renderers.pdf import RenderedPdf
-from renderers.sms import RenderedSms
 
 
 @dataclass(frozen=True)
 class Preview:
     version: TemplateVersion
     locale: str
-    email: RenderedEmail | None
-    sms: RenderedSms | None
-    pdf: RenderedPdf | None
-    attachments: list[str]
+    rendered: dict[str, Any] = field(default_factory=dict)
+    """Each channel part's render result (RenderedEmail, RenderedSms, RenderedPdf, ...), by channel key."""
+
+    def api_shapes(self, template_key: str) -> dict[str, Any]:
+        """Each channel's preview as its spec shapes it for the API."""
+        parts = self.version.parts
+        return {
+            key: get_channel(key).preview(rendered, parts, template_key).model_dump()
+            for key, rendered in self.rendered.items()
+        }
 
 
 def preview(session: Session, key: str, request: PreviewRequest, settings: Settings) -> Preview:
@@ -59,18 +58,11 @@ def preview(session: Session, key: str, request: PreviewRequest, settings: Setti
         timezone=str(customer.get("timezone") or "UTC"),
         assets_dir=settings.assets_dir,
     )
-    parts = version.parts
-    try:
-        email = render_email_part(parts, context, options) if "email" in parts else None
-    except RenderError as error:
-        raise as_api_error(error, "email") from error
-    try:
-        sms = render_sms_part(parts, context, options) if "sms" in parts else None
-    except RenderError as error:
-        raise as_api_error(error, "sms.text") from error
-    try:
-        pdf = render_pdf_part(parts, context, options) if "pdf" in parts else None
-    except RenderError as error:
-        raise as_api_error(error, "pdf.html") from error
-    attachments = [f"{key}.pdf"] if email and parts["email"].get("attach_pdf") else []
-    return Preview(version, locale, email, sms, pdf, attachments)
+    rendered: dict[str, Any] = {}
+    for channel in channels_of(version.parts):
+        spec = get_channel(channel)
+        try:
+            rendered[channel] = spec.render(version.parts, context, options, Tracking())
+        except RenderError as error:
+            raise as_api_error(error, spec.error_field()) from error
+    return Preview(version, locale, rendered)

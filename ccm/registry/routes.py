@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -10,16 +9,14 @@ from sqlmodel import Session
 
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
+from ccm.channels import channels_of
 from ccm.dependencies import SessionDep, SettingsDep, require
 from ccm.registry import preview as preview_service
 from ccm.registry import service
 from ccm.registry.models import Template, TemplateVersion
 from ccm.registry.schemas import (
-    EmailPreview,
-    PdfPreview,
     PreviewRequest,
     PreviewResponse,
-    SmsPreview,
     TemplateCreate,
     TemplateDetail,
     TemplateOut,
@@ -39,7 +36,7 @@ def version_summary(version: TemplateVersion) -> VersionSummary:
     return VersionSummary(
         number=version.number,
         status=version.status,
-        channels=[c for c in ("email", "sms", "pdf") if c in version.parts],
+        channels=channels_of(version.parts),
         checksum=version.checksum,
         created_at=version.created_at,
         published_at=version.published_at,
@@ -115,22 +112,5 @@ def preview(
         version=result.version.number,
         status=result.version.status,
         locale=result.locale,
-        email=EmailPreview(
-            subject=result.email.subject,
-            html=result.email.html,
-            text=result.email.text,
-            attachments=result.attachments,
-        )
-        if result.email
-        else None,
-        sms=SmsPreview(text=result.sms.text, encoding=result.sms.encoding, segments=result.sms.segments)
-        if result.sms
-        else None,
-        pdf=PdfPreview(
-            base64=base64.b64encode(result.pdf.data).decode(),
-            pages=result.pdf.pages,
-            size=len(result.pdf.data),
-        )
-        if result.pdf
-        else None,
+        **result.api_shapes(key),
     )

@@ -3,62 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from ccm.channels import all_channels
+from ccm.channels.parts import TemplateParts
 from ccm.registry.models import Category, VersionStatus
 from ccm.validation import JsonObject, Line, TemplateKey, Text
-
-SOURCE_LIMIT = 512 * 1024
-
-
-class EmailPart(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    subject: Annotated[Line, Field(min_length=1, max_length=998)]
-    mjml: Annotated[Text, Field(max_length=SOURCE_LIMIT)] | None = None
-    html: Annotated[Text, Field(max_length=SOURCE_LIMIT)] | None = None
-    text: Annotated[Text, Field(max_length=SOURCE_LIMIT)] | None = None
-    attach_pdf: bool = False
-
-    @model_validator(mode="after")
-    def _one_body(self) -> Self:
-        if (self.mjml is None) == (self.html is None):
-            raise ValueError("an email part needs exactly one of 'mjml' or 'html'")
-        return self
-
-
-class SmsPart(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text: Annotated[Text, Field(min_length=1, max_length=10_000)]
-
-
-class PdfPart(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    html: Annotated[Text, Field(min_length=1, max_length=SOURCE_LIMIT)]
-    css: Annotated[Text, Field(max_length=SOURCE_LIMIT)] | None = None
-
-
-class TemplateParts(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    email: EmailPart | None = None
-    sms: SmsPart | None = None
-    pdf: PdfPart | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.email is None and self.sms is None and self.pdf is None:
-            raise ValueError("a template needs at least one part: email, sms or pdf")
-        if self.email is not None and self.email.attach_pdf and self.pdf is None:
-            raise ValueError("email.attach_pdf needs a 'pdf' part to attach")
-        return self
-
-    def channels(self) -> list[str]:
-        return [name for name in ("email", "sms", "pdf") if getattr(self, name) is not None]
 
 
 class VersionCreate(BaseModel):
@@ -114,30 +66,19 @@ class PreviewRequest(BaseModel):
     locale: Annotated[Line, Field(min_length=2, max_length=35)] | None = None
 
 
-class EmailPreview(BaseModel):
-    subject: str
-    html: str
-    text: str
-    attachments: list[str]
-
-
-class SmsPreview(BaseModel):
-    text: str
-    encoding: str
-    segments: int
-
-
-class PdfPreview(BaseModel):
-    base64: str
-    pages: int
-    size: int
+def _channel_previews(schema: dict[str, Any]) -> None:
+    """Document one optional key per registered channel, each with its spec's preview shape."""
+    for spec in all_channels():
+        schema["properties"][spec.key] = spec.preview_model.model_json_schema()
 
 
 class PreviewResponse(BaseModel):
+    """The version's identity, plus one key per channel part it has (email, sms, pdf, ...) holding that
+    channel's preview."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_channel_previews)
+
     template: str
     version: int
     status: VersionStatus
     locale: str
-    email: EmailPreview | None = None
-    sms: SmsPreview | None = None
-    pdf: PdfPreview | None = None

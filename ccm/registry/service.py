@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from ccm.channels import channels_of, get_channel
+from ccm.channels.spec import Parts
 from ccm.database import utcnow
 from ccm.errors import Conflict, NotFound, Unprocessable
 from ccm.registry.models import Template, TemplateVersion, VersionStatus
-from ccm.registry.schemas import TemplateCreate, TemplateParts, VersionCreate
-from renderers.email import EmailTemplate, check_email_template
-from renderers.environment import check_syntax
+from ccm.registry.schemas import TemplateCreate, VersionCreate
 from renderers.errors import RenderError
-from renderers.pdf import PdfTemplate, check_pdf_template
 
 
 def checksum(parts: dict[str, Any], sample_data: dict[str, Any]) -> str:
@@ -26,30 +26,16 @@ def checksum(parts: dict[str, Any], sample_data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def check_parts(parts: TemplateParts) -> None:
-    """Refuse a part whose Jinja or MJML does not compile, naming the part and the line."""
-    checks: list[tuple[str, Any]] = []
-    if parts.email is not None:
-        email = parts.email
-        checks.append(("parts.email", lambda: check_email_template(email_template(email.model_dump()))))
-    if parts.sms is not None:
-        sms_text = parts.sms.text
-        checks.append(("parts.sms.text", lambda: check_syntax(sms_text)))
-    if parts.pdf is not None:
-        pdf = parts.pdf
-        checks.append(("parts.pdf.html", lambda: check_pdf_template(PdfTemplate(html=pdf.html, css=pdf.css))))
-    for field, check in checks:
+def check_parts(parts: dict[str, Any]) -> None:
+    """Refuse a part whose Jinja or MJML does not compile, naming the part and the field."""
+    for key in channels_of(parts):
+        spec = get_channel(key)
         try:
-            check()
+            spec.check(parts)
         except RenderError as error:
-            where = f"{field}.{error.field}" if error.field and field == "parts.email" else field
+            inner = error.field if error.field and error.field != key else None
+            where = f"parts.{spec.error_field(inner)}"
             raise Unprocessable(f"{where}: {error.message}", field=where, code="template_invalid") from error
-
-
-def email_template(part: dict[str, Any]) -> EmailTemplate:
-    return EmailTemplate(
-        subject=part["subject"], mjml=part.get("mjml"), html=part.get("html"), text=part.get("text")
-    )
 
 
 def create_template(session: Session, request: TemplateCreate) -> Template:
@@ -77,7 +63,7 @@ def _add_version(session: Session, template: Template, request: VersionCreate) -
     last = session.exec(
         select(func.max(TemplateVersion.number)).where(TemplateVersion.template_id == template.id)
     ).one()
-    parts = request.parts.model_dump(exclude_none=True)
+    parts = request.parts
     version = TemplateVersion(
         template_id=template.id,
         number=(last or 0) + 1,
@@ -146,3 +132,30 @@ def published_version(session: Session, template: Template) -> TemplateVersion |
         .order_by(col(TemplateVersion.number).desc())
     )
     return session.exec(statement).first()
+
+
+def require_published(session: Session, template: Template) -> TemplateVersion:
+    """The version sends use, or a 422 saying there is none (sends and campaigns alike)."""
+    version = published_version(session, template)
+    if version is None:
+        raise Unprocessable(
+            f"template '{template.key}' has no published version", field="template", code="not_published"
+        )
+    return version
+
+
+def channels_for(
+    version: TemplateVersion, requested: list[str] | None, *, default: Callable[[Parts], list[str]]
+) -> list[str]:
+    """The requested channels, each of which the version must have a part for; or `default(parts)`."""
+    parts = version.parts
+    if requested is None:
+        return default(parts)
+    missing = [channel for channel in requested if channel not in parts]
+    if missing:
+        raise Unprocessable(
+            f"template has no {', '.join(missing)} part (it has: {', '.join(sorted(parts))})",
+            field="channels",
+            code="channel_not_in_template",
+        )
+    return list(requested)

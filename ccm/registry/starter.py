@@ -8,30 +8,23 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from ccm.channels import all_channels
 from ccm.registry import service
 from ccm.registry.models import Template
 from ccm.registry.schemas import TemplateCreate
-
-PART_FILES = {
-    ("email", "mjml"): "email.mjml",
-    ("email", "html"): "email.html",
-    ("email", "text"): "email.txt",
-    ("sms", "text"): "sms.txt",
-    ("pdf", "html"): "pdf.html",
-    ("pdf", "css"): "pdf.css",
-}
 
 
 def read_starter_template(folder: Path) -> TemplateCreate:
     """One folder as a create request; the folder layout is described in templates/README.md."""
     meta: dict[str, Any] = json.loads((folder / "template.json").read_text(encoding="utf-8"))
     parts: dict[str, dict[str, Any]] = {}
-    if "email" in meta:
-        parts["email"] = dict(meta["email"])
-    for (part, field), filename in PART_FILES.items():
-        path = folder / filename
-        if path.is_file():
-            parts.setdefault(part, {})[field] = path.read_text(encoding="utf-8")
+    for spec in all_channels():
+        if isinstance(meta.get(spec.key), dict):  # short fields (a subject, a flag) sit in template.json
+            parts[spec.key] = dict(meta[spec.key])
+        for field, filename in spec.starter_files:
+            path = folder / filename
+            if path.is_file():
+                parts.setdefault(spec.key, {})[field] = path.read_text(encoding="utf-8")
     return TemplateCreate.model_validate(
         {
             "key": meta.get("key", folder.name),

@@ -17,7 +17,8 @@ from fastapi import Depends, Form, Request
 from ccm.access.models import ApiKey, Role
 from ccm.access.permissions import GRANTS, Permission, allows
 from ccm.access.service import get_live_key
-from ccm.dependencies import RuntimeDep, SessionDep
+from ccm.dependencies import SessionDep, SettingsDep
+from ccm.engagement.tokens import TokensDep
 from ccm.web.session import SESSION_COOKIE, csrf_matches, csrf_token, session_key_id
 
 
@@ -104,15 +105,17 @@ def _requested_path(request: Request) -> str | None:
     return safe_next(request.url.path + (f"?{query}" if query else ""))
 
 
-def current_viewer(request: Request, session: SessionDep, runtime: RuntimeDep) -> Viewer | None:
+def current_viewer(
+    request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep
+) -> Viewer | None:
     """The viewer of a valid session whose key is still live, or None."""
     request.state.db = session  # for PageRoute, which rolls it back when a service error becomes a page
     token = request.cookies.get(SESSION_COOKIE, "")
-    key_id = session_key_id(runtime.tokens, token) if token else None
+    key_id = session_key_id(tokens, token) if token else None
     api_key = get_live_key(session, key_id) if key_id is not None else None
     if api_key is None:
         return None
-    viewer = Viewer(api_key=api_key, csrf=csrf_token(runtime.settings.secret_key, token))
+    viewer = Viewer(api_key=api_key, csrf=csrf_token(settings.secret_key, token))
     request.state.viewer = viewer
     return viewer
 
@@ -139,13 +142,14 @@ def form_viewer(permission: Permission | None) -> Callable[..., Viewer]:
 
     def check(
         request: Request,
-        runtime: RuntimeDep,
+        settings: SettingsDep,
+        tokens: TokensDep,
         viewer: MaybeViewer,
         csrf_token: Annotated[str, Form(max_length=200)] = "",
     ) -> Viewer:
         viewer = admit(request, viewer)
         token = request.cookies.get(SESSION_COOKIE, "")
-        if not csrf_matches(runtime.settings.secret_key, token, csrf_token):
+        if not csrf_matches(settings.secret_key, token, csrf_token):
             raise CsrfRejected()
         return viewer
 

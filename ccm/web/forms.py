@@ -1,20 +1,25 @@
-"""The authoring form: a template version's parts as flat textarea fields, and back into an API request.
+"""The authoring form: a template version's parts as flat form fields, and back into an API request.
 
-Kept free of FastAPI so the round trip (version -> form -> request) can be reasoned about on its own.
+The fields come from the channel specs (`ChannelSpec.form_fields`), so a registered channel gets its
+fieldset without a change here. An input is named `<channel>_<field>`; a body that may be written in one of
+several languages (an email's MJML or HTML) is a textarea plus a `<channel>_<field>_kind` select. Kept free
+of FastAPI so the round trip (version -> form -> request) can be reasoned about on its own.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from ccm.channels import ChannelSpec, FormField, all_channels
 from ccm.registry.schemas import TemplateCreate, VersionCreate
 
-BODY_KINDS = ("mjml", "html")
 Request = TypeVar("Request", VersionCreate, TemplateCreate)
+TEXT_KINDS = ("line", "text", "code", "choice")
 
 
 class FormErrors(Exception):
@@ -30,59 +35,118 @@ def _lines(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def input_name(spec: ChannelSpec, form_field: FormField) -> str:
+    return f"{spec.key}_{form_field.name}"
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """One field as the template draws it."""
+
+    kind: str
+    label: str
+    name: str
+    value: str | bool
+    choices: tuple[str, ...] = ()
+    chosen: str = ""
+
+
+@dataclass(frozen=True)
+class Fieldset:
+    legend: str
+    fields: list[FieldView]
+
+
 @dataclass
 class PartsForm:
-    email_subject: str = ""
-    email_body_kind: str = "mjml"
-    email_body: str = ""
-    email_text: str = ""
-    attach_pdf: bool = False
-    sms_text: str = ""
-    pdf_html: str = ""
-    pdf_css: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    """Input name -> what was typed (a string) or ticked (a bool)."""
     sample_data: str = "{}"
 
     @classmethod
-    def from_version(cls, parts: dict[str, Any], sample_data: dict[str, Any]) -> PartsForm:
+    def from_version(cls, parts: Mapping[str, Any], sample_data: dict[str, Any]) -> PartsForm:
         """Pre-fill the form with an existing version, so a new draft starts from it."""
-        email, sms, pdf = parts.get("email") or {}, parts.get("sms") or {}, parts.get("pdf") or {}
-        kind = "html" if email.get("html") is not None else "mjml"
-        return cls(
-            email_subject=email.get("subject", ""),
-            email_body_kind=kind,
-            email_body=email.get(kind) or "",
-            email_text=email.get("text") or "",
-            attach_pdf=bool(email.get("attach_pdf")),
-            sms_text=sms.get("text", ""),
-            pdf_html=pdf.get("html", ""),
-            pdf_css=pdf.get("css") or "",
-            sample_data=json.dumps(sample_data, indent=2, ensure_ascii=False),
-        )
+        values: dict[str, Any] = {}
+        for spec in all_channels():
+            part = parts.get(spec.key) or {}
+            for form_field in spec.form_fields:
+                name = input_name(spec, form_field)
+                if form_field.kind == "choice":
+                    kind = next(
+                        (c for c in form_field.choices if part.get(c) is not None), form_field.choices[0]
+                    )
+                    values[f"{name}_kind"] = kind
+                    values[name] = part.get(kind) or ""
+                elif form_field.kind == "flag":
+                    values[name] = bool(part.get(form_field.name))
+                else:
+                    values[name] = part.get(form_field.name) or ""
+        return cls(values, json.dumps(sample_data, indent=2, ensure_ascii=False))
+
+    @classmethod
+    def from_submitted(cls, submitted: Mapping[str, Any]) -> PartsForm:
+        """The posted fields exactly as typed (line endings aside), so a rejected form can be shown again."""
+        values: dict[str, Any] = {}
+        for spec in all_channels():
+            for form_field in spec.form_fields:
+                name = input_name(spec, form_field)
+                if form_field.kind == "flag":
+                    values[name] = str(submitted.get(name, "")).lower() in ("true", "on", "1")
+                    continue
+                values[name] = _lines(str(submitted.get(name, "")))
+                if form_field.kind == "choice":
+                    values[f"{name}_kind"] = str(submitted.get(f"{name}_kind", form_field.choices[0]))
+        return cls(values, _lines(str(submitted.get("sample_data", "{}"))))
 
     def normalised(self) -> PartsForm:
         """The same form with LF line endings in every text field."""
-        texts: dict[str, Any] = {
-            f.name: _lines(getattr(self, f.name)) for f in fields(self) if f.type == "str"
-        }
-        return replace(self, **texts)
+        texts = {k: _lines(v) if isinstance(v, str) else v for k, v in self.values.items()}
+        return replace(self, values=texts, sample_data=_lines(self.sample_data))
+
+    def fieldsets(self) -> list[Fieldset]:
+        """One fieldset per channel, in registry order, with the current values."""
+        sets = []
+        for spec in all_channels():
+            views = []
+            for form_field in spec.form_fields:
+                name = input_name(spec, form_field)
+                chosen = str(
+                    self.values.get(f"{name}_kind", form_field.choices[0] if form_field.choices else "")
+                )
+                value = self.values.get(name, False if form_field.kind == "flag" else "")
+                views.append(
+                    FieldView(form_field.kind, form_field.label, name, value, form_field.choices, chosen)
+                )
+            sets.append(Fieldset(spec.label, views))
+        return sets
 
     def parts(self) -> dict[str, Any]:
-        """Only the channels the author filled in; an empty email subject and body means no email."""
+        """Only the channels the author filled in: a part whose text fields are all empty is left out."""
         parts: dict[str, Any] = {}
-        if self.email_subject.strip() or self.email_body.strip():
-            kind = self.email_body_kind if self.email_body_kind in BODY_KINDS else "mjml"
-            email: dict[str, Any] = {"subject": self.email_subject}
-            if self.email_body.strip():
-                email[kind] = self.email_body
-            if self.email_text.strip():
-                email["text"] = self.email_text
-            email["attach_pdf"] = self.attach_pdf
-            parts["email"] = email
-        if self.sms_text.strip():
-            parts["sms"] = {"text": self.sms_text}
-        if self.pdf_html.strip():
-            parts["pdf"] = {"html": self.pdf_html, **({"css": self.pdf_css} if self.pdf_css.strip() else {})}
+        for spec in all_channels():
+            part = self._part(spec)
+            if part is not None:
+                parts[spec.key] = part
         return parts
+
+    def _part(self, spec: ChannelSpec) -> dict[str, Any] | None:
+        part: dict[str, Any] = {}
+        filled = False
+        for form_field in spec.form_fields:
+            name = input_name(spec, form_field)
+            value = self.values.get(name)
+            if form_field.kind == "flag":
+                part[form_field.name] = bool(value)
+                continue
+            if not isinstance(value, str) or not value.strip():
+                continue
+            filled = True
+            if form_field.kind == "choice":
+                kind = str(self.values.get(f"{name}_kind", ""))
+                part[kind if kind in form_field.choices else form_field.choices[0]] = value
+            else:
+                part[form_field.name] = value
+        return part if filled else None
 
     def sample(self) -> Any:
         try:

@@ -1,7 +1,8 @@
 """The service under test, on SQLite and on PostgreSQL: migrated once per database, emptied per test.
 
 `service` builds a real app (TestClient, no background thread) with settings a test may override, API
-keys for every role, and `work()` to run the outbox worker until nothing is due.
+keys for every role, and `work()` to run the outbox worker until nothing is due. `INVOICE` and `WELCOME` are
+ready-made send bodies for the `customer` fixture, and `send()` queues one and returns its message id.
 """
 
 from __future__ import annotations
@@ -169,3 +170,13 @@ INVOICE_DATA: dict[str, Any] = {
         "total": 48.9,
     }
 }
+
+
+INVOICE = {"template": "invoice", "customer_id": "c-1", "data": INVOICE_DATA, "channels": ["email"]}
+WELCOME = {"template": "welcome", "customer_id": "c-1", "data": {"cta_url": "https://example.com/go"}}
+
+
+def send(service: Service, body: dict[str, Any], key: str) -> str:
+    response = service.send(body, key=key)
+    assert response.status_code == 202, response.text
+    return str(response.json()["messages"][0]["id"])

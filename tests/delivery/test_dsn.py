@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from delivery import EventType, dsn_events, parse_dsn
+from delivery import ProviderEventType, dsn_events, parse_dsn
 
 POSTFIX_HARD = b"""\
 Return-Path: <>
@@ -145,7 +145,7 @@ def test_postfix_hard_bounce() -> None:
         "smtp; 550 5.1.1 <nobody@example.org>: Recipient address rejected"
     )
     (event,) = dsn_events(POSTFIX_HARD)
-    assert event.type is EventType.BOUNCED
+    assert event.type is ProviderEventType.BOUNCED
     assert event.provider == "smtp"
     assert event.provider_message_id == "msg_01HXYZ"
     assert event.detail.startswith("hard 5.1.1 nobody@example.org: smtp; 550")
@@ -162,8 +162,8 @@ def test_exchange_report_with_several_recipients() -> None:
     assert "Recipient not found by SMTP address lookup" in dsn.recipients[0].diagnostic_code
     events = dsn.events(provider="smtp-relay")
     assert [(e.type, e.raw["recipient"], e.raw["bounce"]) for e in events] == [
-        (EventType.BOUNCED, "ghost@contoso.example", "hard"),
-        (EventType.BOUNCED, "full@contoso.example", "soft"),
+        (ProviderEventType.BOUNCED, "ghost@contoso.example", "hard"),
+        (ProviderEventType.BOUNCED, "full@contoso.example", "soft"),
     ]  # the delayed recipient is not final: no event
     assert events[1].detail.startswith("soft 4.2.2")
     assert events[1].raw["subject"] == "mailbox"
@@ -175,7 +175,11 @@ def test_failed_without_status_is_failed_and_delivered_is_delivered() -> None:
 
     events = dsn_events(data)
 
-    assert [e.type for e in events] == [EventType.FAILED, EventType.BOUNCED, EventType.DELIVERED]
+    assert [e.type for e in events] == [
+        ProviderEventType.FAILED,
+        ProviderEventType.BOUNCED,
+        ProviderEventType.DELIVERED,
+    ]
 
 
 def test_dsn_without_any_reference_cannot_become_events() -> None:

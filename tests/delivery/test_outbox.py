@@ -9,11 +9,28 @@ from pathlib import Path
 
 import pytest
 
-from delivery import Channel, OutboxProvider, Outcome, OutgoingMessage, list_outbox, read_outbox
+from delivery import (
+    Channel,
+    OutboxProvider,
+    Outcome,
+    OutgoingMessage,
+    ProviderConfigurationError,
+    list_outbox,
+    read_outbox,
+)
+
+CONTENT_TYPES: dict[str, str] = {
+    Channel.EMAIL: "message/rfc822",
+    Channel.SMS: "application/json",
+    Channel.PDF: "application/pdf",
+}
 
 
 def message(
-    message_id: str, channel: Channel = Channel.EMAIL, payload: bytes = b"Subject: hi\r\n\r\nx\r\n"
+    message_id: str,
+    channel: str = Channel.EMAIL,
+    payload: bytes = b"Subject: hi\r\n\r\nx\r\n",
+    content_type: str | None = None,
 ) -> OutgoingMessage:
     return OutgoingMessage(
         message_id=message_id,
@@ -21,7 +38,7 @@ def message(
         recipient="anna@example.org",
         sender="shop@example.com",
         payload=payload,
-        content_type="message/rfc822",
+        content_type=content_type or CONTENT_TYPES.get(channel, "application/octet-stream"),
         metadata={"template": "invoice"},
     )
 
@@ -44,11 +61,47 @@ def test_send_writes_payload_and_meta(tmp_path: Path) -> None:
     assert abs(datetime.now(UTC) - accepted_at) < timedelta(minutes=1)
 
 
-@pytest.mark.parametrize(("channel", "suffix"), [(Channel.SMS, "json"), (Channel.PDF, "pdf")])
-def test_file_suffix_follows_the_channel(tmp_path: Path, channel: Channel, suffix: str) -> None:
-    OutboxProvider(tmp_path, channel).send(message("x1", channel, b"%PDF-1.7 or json"))
+@pytest.mark.parametrize(
+    ("content_type", "suffix"),
+    [
+        ("message/rfc822", "eml"),
+        ("application/json", "json"),
+        ("application/pdf", "pdf"),
+        ("text/plain; charset=utf-8", "txt"),
+        ("Application/PDF", "pdf"),
+        ("image/tiff", "bin"),
+    ],
+)
+def test_file_suffix_follows_the_content_type(tmp_path: Path, content_type: str, suffix: str) -> None:
+    OutboxProvider(tmp_path, Channel.SMS).send(message("x1", Channel.SMS, b"payload", content_type))
 
-    assert (tmp_path / f"x1.{suffix}").read_bytes() == b"%PDF-1.7 or json"
+    assert (tmp_path / f"x1.{suffix}").read_bytes() == b"payload"
+    assert read_outbox(tmp_path, "x1")[1] == b"payload"
+
+
+def test_a_channel_registered_by_the_service_is_written_and_read_back(tmp_path: Path) -> None:
+    fax = OutboxProvider(tmp_path, "fax", name="fax-outbox")
+
+    result = fax.send(message("f1", "fax", b"II*\x00tiff", "image/tiff"))
+
+    assert result.accepted, result.detail
+    entry, data = read_outbox(tmp_path, "f1")
+    assert (entry.channel, entry.content_type, data) == ("fax", "image/tiff", b"II*\x00tiff")
+    assert (tmp_path / "f1.bin").exists()
+    assert [e.message_id for e in list_outbox(tmp_path, channel="fax")] == ["f1"]
+    assert fax.send(message("e1")).outcome is Outcome.PERMANENT_ERROR  # still one channel per provider
+
+
+def test_plain_string_channels_match_the_built_in_constants(tmp_path: Path) -> None:
+    assert OutboxProvider(tmp_path, Channel.EMAIL).send(message("m1", "email")).accepted
+    assert OutboxProvider(tmp_path, "email").send(message("m2", Channel.EMAIL)).accepted
+    assert sorted(e.message_id for e in list_outbox(tmp_path, channel="email")) == ["m1", "m2"]
+
+
+@pytest.mark.parametrize("channel", ["", "Fax", "1fax", "fax-2", "fax\n", "x" * 33, "../up"])
+def test_malformed_channel_names_are_refused(tmp_path: Path, channel: str) -> None:
+    with pytest.raises(ProviderConfigurationError, match="channel"):
+        OutboxProvider(tmp_path, channel)
 
 
 def test_read_returns_entry_and_exact_bytes(tmp_path: Path) -> None:
@@ -59,7 +112,8 @@ def test_read_returns_entry_and_exact_bytes(tmp_path: Path) -> None:
 
     assert data == payload
     assert entry.message_id == "p1"
-    assert entry.channel is Channel.PDF
+    assert entry.channel == Channel.PDF
+    assert type(entry.channel) is str
     assert entry.provider_message_id == "outbox-p1"
     assert entry.metadata == {"template": "invoice"}
 

@@ -1,8 +1,12 @@
-"""FailoverProvider, CircuitBreaker, RateLimiter, LimitedProvider: fakes on a driven clock, then real SMTP."""
+"""FailoverProvider, CircuitBreaker, RateLimiter, LimitedProvider: fakes on a driven clock, then real SMTP.
+
+ProviderRoutes: category routes before channel routes, and a shutdown that closes everything it owns.
+"""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +17,11 @@ from delivery import (
     DeliveryResult,
     FailoverProvider,
     LimitedProvider,
+    OutboxProvider,
     Outcome,
     OutgoingMessage,
     ProviderConfigurationError,
+    ProviderRoutes,
     RateLimiter,
     SmtpProvider,
 )
@@ -48,7 +54,7 @@ class FakeClock:
 class ScriptedProvider:
     """Answers with the outcomes it is given (the last one repeats) and counts calls."""
 
-    channel = Channel.EMAIL
+    channel: str = Channel.EMAIL
 
     def __init__(self, name: str, *outcomes: Outcome) -> None:
         self.name = name
@@ -157,6 +163,13 @@ def test_failover_refuses_mixed_channels_and_duplicate_names() -> None:
         FailoverProvider([ScriptedProvider("a"), ScriptedProvider("a")])
     with pytest.raises(ProviderConfigurationError):
         FailoverProvider([])
+
+
+def test_failover_compares_channels_as_strings() -> None:
+    plain = ScriptedProvider("plain")
+    plain.channel = "email"
+
+    assert FailoverProvider([ScriptedProvider("a"), plain]).channel == "email"
 
 
 def test_close_closes_every_provider() -> None:
@@ -283,3 +296,55 @@ def test_real_smtp_failover_and_circuit(smtp_server_factory: SmtpServerFactory) 
         assert len(down.wait_for(1)) == 1
     finally:
         failover.close()
+
+
+class BrokenClose(ScriptedProvider):
+    def close(self) -> None:
+        self.closed = True
+        raise RuntimeError("close failed")
+
+
+def test_routes_prefer_the_category_then_fall_back_to_the_channel() -> None:
+    marketing, email_default, sms = ScriptedProvider("ses"), ScriptedProvider("smtp"), ScriptedProvider("tw")
+    sms.channel = Channel.SMS
+    routes = ProviderRoutes(
+        {"email:marketing": marketing, "email": email_default, "sms": sms}, [marketing, email_default, sms]
+    )
+
+    assert routes.for_message("email", "marketing") is marketing
+    assert routes.for_message(Channel.EMAIL, "receipt") is email_default
+    assert routes.for_message("sms", "marketing") is sms
+
+
+def test_an_unrouted_channel_is_a_configuration_error() -> None:
+    routes = ProviderRoutes({"email": ScriptedProvider("smtp")}, [])
+
+    with pytest.raises(ProviderConfigurationError, match=r"no provider is routed for fax \(alerts\)"):
+        routes.for_message("fax", "alerts")
+
+
+def test_a_channel_the_service_registers_is_routed_to_a_generic_provider(tmp_path: Path) -> None:
+    fax = OutboxProvider(tmp_path, "fax", name="fax-outbox")
+    routes = ProviderRoutes({"fax": fax}, [fax])
+    message = OutgoingMessage("f1", "fax", "+3906123", "office", b"II*\x00", "image/tiff")
+
+    assert routes.for_message("fax", "alerts").send(message).accepted
+
+
+def test_describe_names_failover_chains_in_order(tmp_path: Path) -> None:
+    a, b = ScriptedProvider("smtp"), ScriptedProvider("ses")
+    printer = OutboxProvider(tmp_path, Channel.PDF, name="print-outbox")
+    routes = ProviderRoutes(
+        {"email": FailoverProvider([a, b], name="email-failover"), "pdf": printer}, [a, b, printer]
+    )
+
+    assert routes.describe() == {"email": "smtp > ses", "pdf": "print-outbox"}
+
+
+def test_close_all_goes_on_past_a_provider_that_fails_to_close() -> None:
+    first, broken, last = ScriptedProvider("a"), BrokenClose("b"), ScriptedProvider("c")
+    routes = ProviderRoutes({"email": FailoverProvider([first, broken, last])}, [first, broken, last])
+
+    routes.close_all()  # does not raise
+
+    assert first.closed and broken.closed and last.closed

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from delivery import (
-    EventType,
+    ProviderEventType,
     SnsMessageVerifier,
     SnsVerificationError,
     canonical_string,
@@ -224,7 +224,7 @@ def test_ses_bounce_events(signer: Signer, verifier: SnsMessageVerifier, bounce_
 
     (event,) = ses_events_from_sns(body, verifier)
 
-    assert event.type is EventType.BOUNCED
+    assert event.type is ProviderEventType.BOUNCED
     assert event.provider == "ses"
     assert event.provider_message_id == "0100018e-ses-message-id-000000"
     assert event.detail.startswith(f"{flag} {bounce_type}/General nobody@example.org")
@@ -248,12 +248,12 @@ def test_other_ses_events() -> None:
     }
 
     assert [(e.type, e.detail) for e in parse_ses_event(complaint)] == [
-        (EventType.COMPLAINED, "complaint abuse a@example.org")
+        (ProviderEventType.COMPLAINED, "complaint abuse a@example.org")
     ]
-    assert [e.type for e in parse_ses_event(json.dumps(delivery))] == [EventType.DELIVERED] * 2
-    assert parse_ses_event({"eventType": "Send", "mail": mail})[0].type is EventType.SENT
+    assert [e.type for e in parse_ses_event(json.dumps(delivery))] == [ProviderEventType.DELIVERED] * 2
+    assert parse_ses_event({"eventType": "Send", "mail": mail})[0].type is ProviderEventType.SENT
     reject = parse_ses_event({"eventType": "Reject", "mail": mail, "reject": {"reason": "Bad content"}})
-    assert (reject[0].type, reject[0].detail) == (EventType.FAILED, "Reject: Bad content")
+    assert (reject[0].type, reject[0].detail) == (ProviderEventType.FAILED, "Reject: Bad content")
     assert parse_ses_event({"eventType": "Open", "mail": mail}) == []
     assert parse_ses_event({"eventType": "DeliveryDelay", "mail": mail}) == []
     with pytest.raises(ValueError, match="unknown"):

@@ -14,9 +14,9 @@ import pytest
 
 from delivery import (
     Channel,
-    EventType,
     Outcome,
     OutgoingMessage,
+    ProviderEventType,
     TwilioSmsProvider,
     compute_twilio_signature,
     parse_status_callback,
@@ -203,16 +203,16 @@ def test_tampering_fails_verification(
 @pytest.mark.parametrize(
     ("status", "event"),
     [
-        ("queued", EventType.QUEUED),
-        ("accepted", EventType.QUEUED),
-        ("sending", EventType.QUEUED),
-        ("sent", EventType.SENT),
-        ("delivered", EventType.DELIVERED),
-        ("undelivered", EventType.UNDELIVERED),
-        ("failed", EventType.FAILED),
+        ("queued", ProviderEventType.QUEUED),
+        ("accepted", ProviderEventType.QUEUED),
+        ("sending", ProviderEventType.QUEUED),
+        ("sent", ProviderEventType.SENT),
+        ("delivered", ProviderEventType.DELIVERED),
+        ("undelivered", ProviderEventType.UNDELIVERED),
+        ("failed", ProviderEventType.FAILED),
     ],
 )
-def test_status_callback_maps_every_status(status: str, event: EventType) -> None:
+def test_status_callback_maps_every_status(status: str, event: ProviderEventType) -> None:
     params = {"MessageSid": "SM" + "a" * 32, "MessageStatus": status, "AccountSid": "AC1"}
 
     parsed = parse_status_callback(params)
@@ -228,7 +228,7 @@ def test_status_callback_keeps_the_error_code() -> None:
         {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30005"}
     )
 
-    assert parsed.type is EventType.UNDELIVERED
+    assert parsed.type is ProviderEventType.UNDELIVERED
     assert "30005" in parsed.detail
 
 

@@ -24,7 +24,7 @@ PDF = b"%PDF-1.7\n\x00\xff binary"
 
 
 def message(
-    channel: Channel = Channel.PDF, payload: bytes = PDF, content_type: str = "application/pdf"
+    channel: str = Channel.PDF, payload: bytes = PDF, content_type: str = "application/pdf"
 ) -> OutgoingMessage:
     return OutgoingMessage(
         "m-42", channel, "anna@example.org", "billing", payload, content_type, {"template": "invoice"}
@@ -50,7 +50,25 @@ def test_signed_envelope_is_accepted(provider: WebhookProvider, webhook_receiver
     assert base64.b64decode(envelope["body"]) == PDF
     assert envelope["body_encoding"] == "base64"
     assert envelope["content_type"] == "application/pdf"
+    assert envelope["channel"] == "pdf"
     assert envelope["metadata"] == {"template": "invoice"}
+
+
+def test_a_channel_registered_by_the_service_is_posted(webhook_receiver: WebhookReceiver) -> None:
+    hook = WebhookProvider(webhook_receiver.url, webhook_receiver.secret, "fax", name="fax-webhook")
+    try:
+        result = hook.send(message("fax", b"II*\x00tiff", "image/tiff"))
+        refused = hook.send(message(Channel.PDF))
+    finally:
+        hook.close()
+    assert result.outcome is Outcome.ACCEPTED, result.detail
+    assert refused.outcome is Outcome.PERMANENT_ERROR
+    (received,) = webhook_receiver.received
+    assert json.loads(received.body)["channel"] == "fax"
+
+
+def test_plain_string_channel_matches_the_built_in_constant(provider: WebhookProvider) -> None:
+    assert provider.send(message("pdf")).accepted
 
 
 def test_json_payloads_are_embedded_as_json(webhook_receiver: WebhookReceiver) -> None:
@@ -129,6 +147,9 @@ def test_other_channels_and_bad_settings_are_refused(provider: WebhookProvider) 
         WebhookProvider("ftp://example.org", "s", Channel.PDF)
     with pytest.raises(ProviderConfigurationError):
         WebhookProvider("https://example.org", "", Channel.PDF)
+    for channel in ("", "Fax", "fax machine", "x" * 33):
+        with pytest.raises(ProviderConfigurationError, match="channel"):
+            WebhookProvider("https://example.org", "s", channel)
 
 
 def test_signature_uses_the_injected_clock(webhook_receiver: WebhookReceiver) -> None:

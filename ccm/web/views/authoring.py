@@ -11,7 +11,6 @@ from ccm.access.permissions import Permission
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.errors import ApiError
 from ccm.registry import service
-from ccm.registry.schemas import SOURCE_LIMIT
 from ccm.web.auth import Viewer, form_viewer
 from ccm.web.errors import PageRoute
 from ccm.web.forms import FormErrors, NewTemplateForm, PartsForm
@@ -21,33 +20,11 @@ from ccm.web.views.templates import TemplateForms, detail_page, list_context
 
 router = APIRouter(route_class=PageRoute)
 Writer = Annotated[Viewer, Depends(form_viewer(Permission.TEMPLATES_WRITE))]
-Source = Annotated[str, Form(max_length=SOURCE_LIMIT)]
 
 
-def parts_form(
-    email_subject: Annotated[str, Form(max_length=998)] = "",
-    email_body_kind: Annotated[str, Form(max_length=10)] = "mjml",
-    email_body: Source = "",
-    email_text: Source = "",
-    attach_pdf: Annotated[bool, Form()] = False,
-    sms_text: Annotated[str, Form(max_length=10_000)] = "",
-    pdf_html: Source = "",
-    pdf_css: Source = "",
-    sample_data: Source = "{}",
-) -> PartsForm:
-    """The posted parts exactly as typed (line endings aside), so a rejected form can be shown again."""
-    form = PartsForm(
-        email_subject,
-        email_body_kind,
-        email_body,
-        email_text,
-        attach_pdf,
-        sms_text,
-        pdf_html,
-        pdf_css,
-        sample_data,
-    )
-    return form.normalised()
+async def parts_form(request: Request) -> PartsForm:
+    """The posted parts, whichever channels are registered (the form is already parsed for the CSRF check)."""
+    return PartsForm.from_submitted(await request.form())
 
 
 Parts = Annotated[PartsForm, Depends(parts_form)]

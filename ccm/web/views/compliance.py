@@ -4,22 +4,25 @@ download originals and exports, read the audit log. Every search, view and downl
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 
 from ccm.access.permissions import Permission
-from ccm.compliance import audit, service
+from ccm.archiving.vault import VaultDep
+from ccm.channels import channel_keys, file_extension
+from ccm.channels.parts import ChannelKey
+from ccm.compliance import audit, search
 from ccm.compliance.export import MAX_ENTRIES, build_export, file_name
 from ccm.compliance.routes import entry_detail, read_archived
-from ccm.compliance.service import ArchiveQuery
+from ccm.compliance.search import ArchiveQuery
 from ccm.database import utcnow
-from ccm.dependencies import RuntimeDep, SessionDep
+from ccm.dependencies import SessionDep
 from ccm.errors import Unprocessable
 from ccm.web.auth import Viewer, page_viewer
 from ccm.web.errors import PageRoute
-from ccm.web.outbox_view import parse_email, parse_sms
+from ccm.web.payloads import payload_view, view_name
 from ccm.web.rendering import content_security_policy, ui_page
 from ccm.web.views.params import PageQuery
 
@@ -38,7 +41,7 @@ def form_query(
     email: Field = "",
     phone: Field = "",
     message_id: Field = "",
-    channel: Annotated[str, Query(pattern=r"^(|email|sms|pdf)$")] = "",
+    channel: Annotated[ChannelKey | Literal[""], Query()] = "",
     template: Field = "",
     category: Field = "",
     from_: Annotated[str, Query(alias="from", max_length=10, pattern=r"^(|\d{4}-\d{2}-\d{2})$")] = "",
@@ -80,7 +83,7 @@ def _query_string(request: Request) -> str:
 def archive_search(
     request: Request, session: SessionDep, viewer: Reader, query: FormQuery, page: PageQuery = 1
 ) -> Response:
-    hits, total = service.search(session, query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    hits, total = search.search(session, query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     audit.log_access(session, viewer.api_key, "search", query.as_record(), [e.message_id for e, _ in hits])
     filters = _query_string(request)
     context: dict[str, Any] = {
@@ -88,6 +91,7 @@ def archive_search(
         "hits": hits,
         "total": total,
         "form": dict(request.query_params),
+        "channels": channel_keys(),
         "page": page,
         "has_next": page * PAGE_SIZE < total,
         "base": f"/ui/archive?{filters}&" if filters else "/ui/archive?",
@@ -98,12 +102,12 @@ def archive_search(
 
 
 @router.get("/ui/archive/export")
-def archive_export(session: SessionDep, runtime: RuntimeDep, viewer: Reader, query: FormQuery) -> Response:
-    hits, total = service.search(session, query, limit=MAX_ENTRIES)
+def archive_export(session: SessionDep, vault: VaultDep, viewer: Reader, query: FormQuery) -> Response:
+    hits, total = search.search(session, query, limit=MAX_ENTRIES)
     if total > MAX_ENTRIES:
         raise Unprocessable(f"{total} entries match; narrow the search to at most {MAX_ENTRIES}")
     entries = [entry for entry, _ in hits]
-    data = build_export(session, runtime.archive, entries, query.as_record())
+    data = build_export(session, vault, entries, query.as_record())
     audit.log_access(session, viewer.api_key, "export", query.as_record(), [e.message_id for e in entries])
     headers = {
         "Content-Disposition": 'attachment; filename="ccm-archive-export.zip"',
@@ -114,18 +118,24 @@ def archive_export(session: SessionDep, runtime: RuntimeDep, viewer: Reader, que
 
 @router.get("/ui/archive/{message_id}")
 def archive_entry(
-    request: Request, message_id: MessageIdPath, session: SessionDep, runtime: RuntimeDep, viewer: Reader
+    request: Request, message_id: MessageIdPath, session: SessionDep, vault: VaultDep, viewer: Reader
 ) -> Response:
-    entry = service.get_entry(session, message_id)
-    detail = entry_detail(session, runtime.archive, entry)
-    email = sms = None
+    entry = search.get_entry(session, message_id)
+    detail = entry_detail(session, vault, entry)
     readable = entry.purged_at is None and not detail.issues
-    if readable and entry.content_type == "message/rfc822":
-        email = parse_email(read_archived(runtime.archive, entry))
-    elif readable and entry.content_type == "application/json":
-        sms = parse_sms(read_archived(runtime.archive, entry))
+    data = read_archived(vault, entry) if readable else None
+    shown = payload_view(entry.channel)
+    view = shown.parse(data) if data is not None else None
     audit.log_access(session, viewer.api_key, "view", {"message_id": message_id}, [message_id])
-    context = {"viewer": viewer, "entry": detail, "email": email, "sms": sms, "readable": readable}
+    context = {
+        "viewer": viewer,
+        "entry": detail,
+        "view_name": view_name(entry.channel),
+        "view": view,
+        "title": shown.summary(data) if data is not None else "",
+        "readable": readable,
+        "original_label": f"{entry.channel} payload (.{file_extension(entry.channel)})",
+    }
     return ui_page(
         request, "compliance/archive_detail.html", context, csp=content_security_policy(images="data:")
     )
@@ -133,11 +143,11 @@ def archive_entry(
 
 @router.get("/ui/archive/{message_id}/original")
 def archive_original(
-    message_id: MessageIdPath, session: SessionDep, runtime: RuntimeDep, viewer: Reader, inline: bool = False
+    message_id: MessageIdPath, session: SessionDep, vault: VaultDep, viewer: Reader, inline: bool = False
 ) -> Response:
     """The original bytes as a download (a PDF may be shown inline, nothing else is ever rendered by us)."""
-    entry = service.get_entry(session, message_id)
-    data = read_archived(runtime.archive, entry)
+    entry = search.get_entry(session, message_id)
+    data = read_archived(vault, entry)
     audit.log_access(session, viewer.api_key, "download", {"message_id": message_id}, [message_id])
     show = inline and entry.content_type == "application/pdf"
     name = file_name(entry).rsplit("/", 1)[-1]

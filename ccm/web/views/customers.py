@@ -42,12 +42,12 @@ def customer_detail(
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     customer = get_customer(session, external_id)
-    events, next_before = timeline(session, customer, limit=TIMELINE_SIZE, before_id=before)
+    events, next_before = timeline(session, customer.id, limit=TIMELINE_SIZE, before_id=before)
     context = {
         "viewer": viewer,
         "customer": customer,
         "unsubscribed": unsubscribed_channels(session, customer),
-        "engagement": engagement_summary(session, customer),
+        "engagement": engagement_summary(session, customer.id),
         "events": events,
         "next_before": next_before,
         "can_see_outbox": viewer.may(Permission.OUTBOX_READ),

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from ccm.access.service import authenticate
-from ccm.dependencies import RuntimeDep, SessionDep
+from ccm.dependencies import SessionDep, SettingsDep
+from ccm.engagement.tokens import TokensDep
 from ccm.settings import Settings
 from ccm.web.auth import MaybeViewer, Viewer, form_viewer, safe_next
 from ccm.web.errors import PageRoute, login_redirect
@@ -71,21 +72,24 @@ def index(request: Request, viewer: MaybeViewer) -> Response:
 
 
 @router.get("/ui/login")
-def login_page(request: Request, runtime: RuntimeDep, next_path: NextParam = None) -> Response:
-    return _login_form(request, runtime.settings, safe_next(next_path))
+def login_page(
+    request: Request, settings: SettingsDep, tokens: TokensDep, next_path: NextParam = None
+) -> Response:
+    return _login_form(request, settings, safe_next(next_path))
 
 
 @router.post("/ui/login")
 def login(
     request: Request,
-    runtime: RuntimeDep,
+    settings: SettingsDep,
+    tokens: TokensDep,
     session: SessionDep,
     api_key: Annotated[str, Form(max_length=500)] = "",
     next_path: Annotated[str, Form(alias="next", max_length=2000)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Check the key; on success set the session cookie and go back where the user was heading."""
-    settings = runtime.settings
+    settings = settings
     target = safe_next(next_path)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce or not csrf_matches(settings.secret_key, f"login:{nonce}", csrf_token):
@@ -98,7 +102,7 @@ def login(
     response = RedirectResponse(target or "/ui", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        issue_session(runtime.tokens, caller.id),
+        issue_session(tokens, caller.id),
         max_age=SESSION_SECONDS,
         path=COOKIE_PATH,
         httponly=True,
@@ -110,8 +114,10 @@ def login(
 
 
 @router.post("/ui/logout")
-def logout(runtime: RuntimeDep, _viewer: Annotated[Viewer, Depends(form_viewer(None))]) -> Response:
+def logout(
+    settings: SettingsDep, tokens: TokensDep, _viewer: Annotated[Viewer, Depends(form_viewer(None))]
+) -> Response:
     """Forget the cookie. The token itself stays valid until it expires unless the key is revoked."""
     response = RedirectResponse("/ui/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, secure=_secure(runtime.settings), httponly=True)
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, secure=_secure(settings), httponly=True)
     return response

@@ -11,6 +11,8 @@ from fastapi import Path as PathParam
 from sqlmodel import Session
 
 from ccm.access.permissions import Permission
+from ccm.channels import channel_keys, file_extension
+from ccm.channels.parts import ChannelKey
 from ccm.communications.models import Message
 from ccm.communications.service import get_message
 from ccm.customers.models import Customer
@@ -18,17 +20,20 @@ from ccm.dependencies import SessionDep, SettingsDep
 from ccm.errors import NotFound
 from ccm.web.auth import Viewer, page_viewer
 from ccm.web.errors import PageRoute
-from ccm.web.outbox_view import canonical_uuid, email_attachment, email_subject, parse_email, parse_sms
+from ccm.web.payloads import (
+    canonical_uuid,
+    no_summary,
+    payload_view,
+    view_name,
+)
 from ccm.web.rendering import content_security_policy, ui_page
 from ccm.web.views.params import PageQuery
-from delivery import Channel
 from delivery.outbox import OutboxEntry, list_outbox, read_outbox
 
 router = APIRouter(route_class=PageRoute)
 Reader = Annotated[Viewer, Depends(page_viewer(Permission.OUTBOX_READ))]
 MessageIdPath = Annotated[str, PathParam(max_length=36)]
 PAGE_SIZE = 50
-RAW_EXTENSIONS = {Channel.EMAIL: "eml", Channel.SMS: "json"}
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,12 @@ def _read(directory: Path, message_id: str) -> tuple[OutboxEntry, bytes]:
 
 
 def _row(directory: Path, entry: OutboxEntry) -> OutboxRow:
-    if entry.channel is not Channel.EMAIL:
+    """The entry with its payload's one-line summary (an email's subject), read only where there is one."""
+    view = payload_view(entry.channel)
+    if view.summary is no_summary:
         return OutboxRow(entry, "")
     try:
-        return OutboxRow(entry, email_subject(read_outbox(directory, entry.message_id)[1]))
+        return OutboxRow(entry, view.summary(read_outbox(directory, entry.message_id)[1]))
     except KeyError:
         return OutboxRow(entry, "(payload missing)")
 
@@ -84,13 +91,13 @@ def outbox_list(
     request: Request,
     settings: SettingsDep,
     viewer: Reader,
-    channel: Annotated[Channel | Literal[""], Query()] = "",
+    channel: Annotated[ChannelKey | Literal[""], Query()] = "",
     page: PageQuery = 1,
 ) -> Response:
     directory = settings.outbox_dir
     entries = list_outbox(
         directory,
-        channel=Channel(channel) if channel else None,
+        channel=channel or None,
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
@@ -98,7 +105,7 @@ def outbox_list(
         "viewer": viewer,
         "rows": [_row(directory, entry) for entry in entries[:PAGE_SIZE]],
         "channel": channel,
-        "channels": [c.value for c in Channel],
+        "channels": channel_keys(),
         "page": page,
         "has_next": len(entries) > PAGE_SIZE,
     }
@@ -116,8 +123,10 @@ def outbox_detail(
         "entry": entry,
         "message": message,
         "customer": customer,
-        "email": parse_email(data) if entry.channel is Channel.EMAIL else None,
-        "sms": parse_sms(data) if entry.channel is Channel.SMS else None,
+        "view_name": view_name(entry.channel),
+        "view": payload_view(entry.channel).parse(data),
+        "title": payload_view(entry.channel).summary(data),
+        "inline": payload_view(entry.channel).inline,
         "size": len(data),
     }
     origin = str(request.base_url).rstrip("/")
@@ -133,7 +142,8 @@ def outbox_attachment(
     _viewer: Reader,
 ) -> Response:
     entry, data = _read(settings.outbox_dir, message_id)
-    found = email_attachment(data, index) if entry.channel is Channel.EMAIL else None
+    extract = payload_view(entry.channel).attachment
+    found = extract(data, index) if extract is not None else None
     if found is None:
         raise NotFound(f"message '{message_id}' has no attachment {index}")
     attachment, payload = found
@@ -142,8 +152,9 @@ def outbox_attachment(
 
 @router.get("/ui/outbox/{message_id}/raw")
 def outbox_raw(message_id: MessageIdPath, settings: SettingsDep, _viewer: Reader) -> Response:
-    """The payload as sent: a PDF document inline, an .eml or SMS JSON as a download."""
+    """The payload as sent: a PDF document inline, anything else (an .eml, SMS JSON) as a download."""
     entry, data = _read(settings.outbox_dir, message_id)
-    if entry.channel is Channel.PDF:
-        return _download(data, "application/pdf", f"{entry.message_id}.pdf", inline=True)
-    return _download(data, "", f"{entry.message_id}.{RAW_EXTENSIONS[entry.channel]}", inline=False)
+    name = f"{entry.message_id}.{file_extension(entry.channel)}"
+    if payload_view(entry.channel).inline:
+        return _download(data, entry.content_type, name, inline=True)
+    return _download(data, "", name, inline=False)

@@ -9,24 +9,29 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlmodel import Session
 
 from ccm.access.permissions import Permission
+from ccm.channels import channels_of, get_channel
 from ccm.customers.models import Customer
 from ccm.customers.service import list_customers
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.errors import ApiError, NotFound
 from ccm.registry import service
-from ccm.registry.models import Category, Template, TemplateVersion
+from ccm.registry.models import Category, Template
 from ccm.registry.preview import Preview, preview
 from ccm.registry.schemas import PreviewRequest
 from ccm.settings import Settings
 from ccm.web.auth import Viewer, page_viewer
 from ccm.web.errors import PageRoute
-from ccm.web.forms import BODY_KINDS, PartsForm
-from ccm.web.rendering import content_security_policy, ui_page
+from ccm.web.forms import PartsForm
+from ccm.web.rendering import TEMPLATES_DIR, content_security_policy, ui_page
 from ccm.web.views.params import CustomerQuery, TemplateKeyPath, VersionPath, VersionQuery
 
 router = APIRouter(route_class=PageRoute)
 Reader = Annotated[Viewer, Depends(page_viewer(Permission.TEMPLATES_READ))]
 PICKER_SIZE = 200
+PREVIEW_VIEWS = frozenset(path.stem for path in (TEMPLATES_DIR / "ui" / "previews").glob("*.html"))
+"""The preview partials there are; a spec naming another falls back to "text"."""
+DOCUMENT_VIEW = "pdf"
+"""The preview partial that frames a rendered document (served by `pdf_preview` below)."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,6 @@ class TemplateForms:
     draft_errors: list[str] = field(default_factory=list)
 
 
-def channels_of(version: TemplateVersion) -> list[str]:
-    return [c for c in ("email", "sms", "pdf") if c in version.parts]
-
-
 def template_rows(session: Session) -> list[TemplateRow]:
     rows = []
     for template in service.list_templates(session):
@@ -59,7 +60,7 @@ def template_rows(session: Session) -> list[TemplateRow]:
                 template,
                 published.number if published else None,
                 versions[-1].number,
-                channels_of(versions[-1]),
+                channels_of(versions[-1].parts),
             )
         )
     return rows
@@ -71,8 +72,7 @@ def list_context(session: Session, viewer: Viewer) -> dict[str, Any]:
         "viewer": viewer,
         "rows": template_rows(session),
         "categories": list(Category),
-        "body_kinds": BODY_KINDS,
-        "empty_form": PartsForm(),
+        "empty_form": PartsForm.from_version({}, {}),
         "can_write": viewer.may(Permission.TEMPLATES_WRITE),
     }
 
@@ -85,6 +85,34 @@ def pdf_preview_url(key: str, number: int, customer_id: str) -> str:
 def _preview(session: Session, settings: Settings, key: str, number: int, customer_id: str) -> Preview:
     request = PreviewRequest(version=number, customer_id=customer_id or None)
     return preview(session, key, request, settings)
+
+
+@dataclass(frozen=True)
+class ChannelPreview:
+    """One channel's preview as the page shows it: the spec's partial, the rendered part, its API shape."""
+
+    view: str
+    label: str
+    rendered: Any
+    shape: Any
+
+
+def _previews(result: Preview | None, key: str) -> list[ChannelPreview]:
+    if result is None:
+        return []
+    shapes = result.api_shapes(key)
+    previews = []
+    for channel, rendered in result.rendered.items():
+        spec = get_channel(channel)
+        view = spec.preview_view if spec.preview_view in PREVIEW_VIEWS else "text"
+        previews.append(ChannelPreview(view, spec.label, rendered, shapes[channel]))
+    return previews
+
+
+def _document(result: Preview) -> Any:
+    """The rendered document (a PDF) the page frames, if the version has one."""
+    documents = [r for c, r in result.rendered.items() if get_channel(c).preview_view == DOCUMENT_VIEW]
+    return documents[0] if documents else None
 
 
 def detail_page(
@@ -113,15 +141,15 @@ def detail_page(
     context = {
         "viewer": viewer,
         "template": template,
-        "versions": [(v, channels_of(v)) for v in versions],
+        "versions": [(v, channels_of(v.parts)) for v in versions],
         "shown": shown,
         "preview": result,
         "preview_error": preview_error,
-        "pdf_url": pdf_preview_url(key, shown.number, customer_id) if result and result.pdf else None,
+        "previews": _previews(result, key),
+        "pdf_url": pdf_preview_url(key, shown.number, customer_id) if result and _document(result) else None,
         "customer_id": customer_id,
         "customers": customers,
         "forms": forms or TemplateForms(draft=PartsForm.from_version(shown.parts, shown.sample_data)),
-        "body_kinds": BODY_KINDS,
         "can_write": viewer.may(Permission.TEMPLATES_WRITE),
     }
     csp = content_security_policy(images="'self' data: https:")
@@ -157,11 +185,12 @@ def pdf_preview(
 ) -> Response:
     """The PDF part rendered for the iframe on the template page (rendering errors become error pages)."""
     result = _preview(session, settings, key, number, customer_id)
-    if result.pdf is None:
+    document = _document(result)
+    if document is None:
         raise NotFound(f"version {number} of '{key}' has no PDF part")
     headers = {
         "Content-Disposition": f'inline; filename="{key}-v{number}.pdf"',
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
     }
-    return Response(result.pdf.data, media_type="application/pdf", headers=headers)
+    return Response(document.data, media_type="application/pdf", headers=headers)

@@ -16,8 +16,8 @@ from sqlmodel import select
 from ccm.access.models import Role
 from ccm.campaigns.jobs import JOB_NAME
 from ccm.campaigns.models import Campaign
-from ccm.communications.suppression import suppress
 from ccm.customers.service import find_customer, unsubscribe
+from ccm.customers.suppression import suppress
 from ccm.database import session_scope
 from ccm.scheduling import run_exclusively
 from tests.ccm.campaigns.conftest import add_customer, campaign, create_campaign, messages_of, run_fan_out

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from archive import FilesystemStore
-from ccm.compliance.models import ArchiveEntry
-from ccm.compliance.service import find_entry
+from ccm.archiving.models import ArchiveEntry
+from ccm.archiving.service import find_entry
 from ccm.database import session_scope
 from tests.ccm.conftest import Service
 

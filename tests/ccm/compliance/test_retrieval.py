@@ -14,10 +14,10 @@ import pikepdf
 from sqlmodel import Session, select
 
 from ccm.access.models import Role
+from ccm.archiving.service import find_entry
 from ccm.communications.models import Message
 from ccm.compliance.purge import purge_expired
 from ccm.compliance.rerender import rerender
-from ccm.compliance.service import find_entry
 from ccm.customers.models import Customer
 from ccm.database import session_scope, utcnow
 from tests.ccm.compliance.conftest import send_otps

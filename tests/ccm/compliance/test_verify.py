@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from ccm.archiving.models import ChainRecord
 from ccm.compliance import cli
-from ccm.compliance.models import ChainRecord
 from ccm.compliance.purge import purge_expired
 from ccm.database import session_scope, utcnow
 from tests.ccm.compliance.conftest import entry, object_path, verify

@@ -9,7 +9,7 @@ import pytest
 from ccm.engagement.tokens import TokenPurpose, TokenSigner
 from ccm.web.auth import safe_next
 from ccm.web.forms import FormErrors, PartsForm
-from ccm.web.outbox_view import canonical_uuid, email_attachment, parse_email, parse_sms
+from ccm.web.payloads import canonical_uuid, email_attachment, parse_email, parse_sms
 from ccm.web.session import SESSION_SECONDS, csrf_matches, csrf_token, issue_session, session_key_id
 
 SIGNER = TokenSigner("unit-secret")
@@ -69,7 +69,7 @@ def test_the_form_round_trips_a_version() -> None:
 def test_form_errors_name_the_field() -> None:
     with pytest.raises(FormErrors) as raised:
         PartsForm(
-            email_subject="Hi", email_body="<p/>", email_body_kind="html", attach_pdf=True
+            {"email_subject": "Hi", "email_body": "<p/>", "email_body_kind": "html", "email_attach_pdf": True}
         ).version_request()
     assert raised.value.messages == ["parts: email.attach_pdf needs a 'pdf' part to attach"]
 

@@ -1,0 +1,107 @@
+"""The SMS channel: one text, measured in GSM-7 or UCS-2 segments, handed over as a small JSON document."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ccm.channels.spec import (
+    ChannelSpec,
+    ComposableMessage,
+    ComposeContext,
+    Composed,
+    CustomerAddresses,
+    FormField,
+    Parts,
+    Refusal,
+    RenderOptions,
+    Tracking,
+)
+from ccm.settings import Settings, SmsProviderName
+from ccm.validation import Text
+from renderers.environment import check_syntax
+from renderers.sms import RenderedSms, render_sms
+
+
+class SmsPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[Text, Field(min_length=1, max_length=10_000)]
+
+
+class SmsPreview(BaseModel):
+    text: str
+    encoding: str
+    segments: int
+
+
+def render(parts: Parts, context: dict[str, Any], options: RenderOptions, _tracking: Tracking) -> RenderedSms:
+    return render_sms(parts["sms"]["text"], context, locale=options.locale, timezone=options.timezone)
+
+
+def sources(parts: Parts) -> list[tuple[str, str]]:
+    return [("sms.text", parts["sms"]["text"])]
+
+
+def check(parts: Parts) -> None:
+    check_syntax(parts["sms"]["text"])
+
+
+def compose(
+    message: ComposableMessage, parts: Parts, ctx: ComposeContext, options: RenderOptions
+) -> Composed:
+    """Canonical JSON (sorted keys), so the same message always archives as the same bytes."""
+    sms = render(parts, message.context, options, Tracking())
+    from_ = sender(ctx.settings)
+    document = {
+        "to": message.recipient,
+        "from": from_,
+        "body": sms.text,
+        "encoding": sms.encoding,
+        "segments": sms.segments,
+        "message_id": message.id,
+    }
+    payload = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return Composed(payload, "application/json", sender=from_)
+
+
+def preview(rendered: RenderedSms, _parts: Parts, _template_key: str) -> SmsPreview:
+    return SmsPreview(text=rendered.text, encoding=rendered.encoding, segments=rendered.segments)
+
+
+def recipient(customer: CustomerAddresses) -> str:
+    return customer.phone or ""
+
+
+def sender(settings: Settings) -> str:
+    twilio = settings.sms_provider is SmsProviderName.TWILIO
+    return (settings.twilio_from if twilio else settings.sms_from) or ""
+
+
+SPEC = ChannelSpec(
+    key="sms",
+    label="SMS",
+    part_model=SmsPart,
+    render=render,
+    compose=compose,
+    sources=sources,
+    check=check,
+    recipient=recipient,
+    sender=sender,
+    default_provider=lambda settings: settings.sms_provider.value,
+    deadline_setting="deadline_sms_seconds",
+    preview_model=SmsPreview,
+    preview=preview,
+    content_type="application/json",
+    file_extension="json",
+    missing_recipient=Refusal("no_phone_number", "customer has no phone number"),
+    suppressible=True,
+    marketing_consent=True,
+    source_field="text",
+    preview_view="sms",
+    payload_view="sms",
+    starter_files=(("text", "sms.txt"),),
+    form_fields=(FormField("text", "Text", "text"),),
+)

@@ -1,0 +1,1 @@
+"""What operators watch: Prometheus metrics (counters per process, queue depth from the database)."""

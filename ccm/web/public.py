@@ -1,0 +1,109 @@
+"""Customer-facing endpoints reached from inside communications: tracked clicks, the open pixel, unsubscribe
+and the document link. Every one needs a valid signed token; a token that fails verification is a plain
+404: no redirect, no hint, nothing recorded. What they record goes onto the customer's timeline through
+`ccm.engagement`; they live in the web layer because they resolve messages and serve archived documents.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ccm.archiving.service import find_entry, read_payload
+from ccm.archiving.vault import VaultDep
+from ccm.channels import get_channel, is_channel
+from ccm.communications.models import Message
+from ccm.customers.models import Customer
+from ccm.customers.service import unsubscribe
+from ccm.dependencies import SessionDep
+from ccm.engagement.models import EventType
+from ccm.engagement.service import record_message_event
+from ccm.engagement.tokens import TokenPurpose, TokensDep, TokenSigner
+from ccm.errors import NotFound, ServiceUnavailable
+from ccm.web.rendering import render_page
+
+router = APIRouter(tags=["engagement"])
+Token = Annotated[str, Path(min_length=10, max_length=4096)]
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+NO_STORE = {"Cache-Control": "no-store, private", "X-Robots-Tag": "noindex"}
+
+
+def _message_for(
+    tokens: TokenSigner, session: SessionDep, purpose: TokenPurpose, token: str
+) -> tuple[Message, dict[str, Any]]:
+    payload = tokens.verify(purpose, token)
+    message = session.get(Message, str(payload.get("m", ""))[:36]) if payload else None
+    if payload is None or message is None:
+        raise NotFound("link not found", code="link_not_found")
+    return message, payload
+
+
+@router.get("/t/c/{token}", response_class=RedirectResponse, status_code=302, responses={404: {}})
+def click(token: Token, tokens: TokensDep, session: SessionDep) -> RedirectResponse:
+    """Record the click, then send the customer to the URL the token was signed for (and only there)."""
+    message, payload = _message_for(tokens, session, TokenPurpose.CLICK, token)
+    url = str(payload.get("u", ""))
+    if not url.lower().startswith(("https://", "http://")) or any(c in url for c in "\r\n\x00"):
+        raise NotFound("link not found", code="link_not_found")
+    record_message_event(session, message, EventType.CLICKED, {"url": url})
+    return RedirectResponse(url, status_code=302, headers=NO_STORE)
+
+
+@router.get("/t/o/{token}", response_class=Response, responses={200: {"content": {"image/gif": {}}}, 404: {}})
+def open_pixel(token: Token, tokens: TokensDep, session: SessionDep) -> Response:
+    message, _ = _message_for(tokens, session, TokenPurpose.OPEN, token)
+    record_message_event(session, message, EventType.OPENED)
+    return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
+
+
+@router.get("/u/{token}", response_class=HTMLResponse, responses={404: {}})
+def unsubscribe_page(token: Token, request: Request, tokens: TokensDep, session: SessionDep) -> HTMLResponse:
+    message, payload = _message_for(tokens, session, TokenPurpose.UNSUBSCRIBE, token)
+    customer = session.get(Customer, message.customer_id)
+    channel = str(payload.get("ch", message.channel))
+    return _unsubscribe_page(request, customer, channel, done=False)
+
+
+@router.post("/u/{token}", response_class=HTMLResponse, responses={404: {}})
+def unsubscribe_one_click(
+    token: Token, request: Request, tokens: TokensDep, session: SessionDep
+) -> HTMLResponse:
+    """RFC 8058 one-click: any POST to a valid link opts out; repeating it changes nothing; no redirect."""
+    message, payload = _message_for(tokens, session, TokenPurpose.UNSUBSCRIBE, token)
+    customer = session.get(Customer, message.customer_id)
+    assert customer is not None
+    channel = str(payload.get("ch", message.channel))
+    if unsubscribe(session, customer, channel, source="one-click", message_id=message.id):
+        record_message_event(session, message, EventType.UNSUBSCRIBED, channel=channel)
+    return _unsubscribe_page(request, customer, channel, done=True)
+
+
+def _unsubscribe_page(
+    request: Request, customer: Customer | None, channel: str, *, done: bool
+) -> HTMLResponse:
+    """The page names the address being opted out, on channels where opting out exists (email, SMS)."""
+    spec = get_channel(channel) if is_channel(channel) else None
+    address = spec.recipient(customer) if spec and spec.marketing_consent and customer else ""
+    context = {"channel": channel, "address": address, "done": done}
+    return render_page(request, "public/unsubscribe.html", context, headers=NO_STORE)
+
+
+@router.get(
+    "/d/{token}", response_class=Response, responses={200: {"content": {"application/pdf": {}}}, 404: {}}
+)
+def document(token: Token, tokens: TokensDep, vault: VaultDep, session: SessionDep) -> Response:
+    """The archived PDF itself, so the customer sees exactly the document that was issued."""
+    message, _ = _message_for(tokens, session, TokenPurpose.DOCUMENT, token)
+    entry = find_entry(session, message.id)
+    if entry is None or entry.content_type != "application/pdf":
+        raise NotFound("document not found", code="link_not_found")
+    try:
+        data = read_payload(vault, entry)
+    except Exception as error:
+        raise ServiceUnavailable("document temporarily unavailable") from error
+    record_message_event(session, message, EventType.DOCUMENT_VIEWED)
+    headers = {**NO_STORE, "Content-Disposition": f'inline; filename="{message.template_key}.pdf"'}
+    return Response(data, media_type="application/pdf", headers=headers)
