@@ -1,6 +1,6 @@
 """Imports every table so that SQLModel's metadata (and Alembic) sees the whole schema."""
 
-from ccm.access.models import ApiKey
+from ccm.access.models import ApiKey, WebSession
 from ccm.archiving.models import ArchiveEntry, ChainHead, ChainRecord, Checkpoint, CustomerKey
 from ccm.campaigns.models import Campaign, CampaignRecipient
 from ccm.communications.models import IdempotencyRecord, Message
@@ -27,4 +27,5 @@ __all__ = [
     "Template",
     "TemplateVersion",
     "Unsubscription",
+    "WebSession",
 ]

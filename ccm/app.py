@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from ccm import health
 from ccm.background import BackgroundServices
 from ccm.campaigns import routes as campaigns
+from ccm.channels.bounded import warm_render_pool
 from ccm.communications import routes as messages
 from ccm.communications import webhooks
 from ccm.compliance import routes as archive
@@ -18,11 +19,12 @@ from ccm.customers import routes as customers
 from ccm.customers import suppression_routes as suppressions
 from ccm.errors import install_error_handlers
 from ccm.limits import BodySizeLimit, RefuseNulInUrl
+from ccm.operations import keys
 from ccm.operations import routes as operations
 from ccm.registry import routes as templates
 from ccm.runtime import Runtime
 from ccm.settings import Settings, get_settings
-from ccm.web import public
+from ccm.web import api_docs, public
 from ccm.web import routes as web
 from ccm.web.rendering import STATIC_DIR
 
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.build(settings)
         app.state.runtime = runtime
+        warm_render_pool(settings)
         services = BackgroundServices(runtime) if run_background else None
         if services is not None:
             services.start()
@@ -53,7 +56,14 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
                 services.stop()
             runtime.close()
 
-    app = FastAPI(title="ccm", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="ccm",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served by ccm.web.api_docs from local files, not from a CDN
+        redoc_url=None,
+    )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RefuseNulInUrl)
@@ -65,11 +75,14 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         messages,
         suppressions,
         campaigns,
+        keys,
         archive,
         public,
         webhooks,
         web,
+        api_docs,
     ):
         app.include_router(module.router)
+    app.mount(api_docs.ASSETS_URL, api_docs.assets(), name="api-docs")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=[role.value for role in Role])
     create.add_argument("--name", default=None)
     create.set_defaults(handler=_create_key)
+    listing = key_commands.add_parser("list", help="one line per key: id, role, name, prefix, dates")
+    listing.set_defaults(handler=_list_keys)
+    revoke = key_commands.add_parser("revoke", help="refuse a key from now on and end its web sessions")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(handler=_revoke_key)
 
     templates = commands.add_parser("load-templates", help="load starter templates the registry lacks")
     templates.set_defaults(handler=_load_templates)
@@ -158,6 +163,41 @@ def _create_key(settings: Settings, args: argparse.Namespace) -> int:
         print(f"created {api_key.role} key '{api_key.name}' (shown once, only its hash is stored):")
     engine.dispose()
     print(raw_key)
+    return 0
+
+
+def _list_keys(settings: Settings, _args: argparse.Namespace) -> int:
+    """Tab-separated, so a name with spaces stays one column; of the key itself, only its first characters."""
+    from ccm.access.service import list_api_keys, shown_prefix
+    from ccm.database import make_engine, session_scope
+
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        for key in list_api_keys(session):
+            revoked = key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "-"
+            created = key.created_at.isoformat(timespec="seconds")
+            print(f"{key.id}\t{key.role}\t{key.name}\t{shown_prefix(key)}\t{created}\t{revoked}")
+    engine.dispose()
+    return 0
+
+
+def _revoke_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Revoking a revoked key succeeds and reports the first revocation, so scripts can simply retry."""
+    from ccm.access.service import revoke_api_key
+    from ccm.database import make_engine, session_scope
+    from ccm.errors import NotFound
+
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            api_key = revoke_api_key(session, args.id)
+    except NotFound as error:
+        print(f"ccm: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    revoked = api_key.revoked_at.isoformat(timespec="seconds") if api_key.revoked_at else "?"
+    print(f"{api_key.role} key {api_key.id} '{api_key.name}' revoked at {revoked}")
     return 0
 
 

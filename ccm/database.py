@@ -69,8 +69,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
-    """Take the write lock at BEGIN so two writers queue up instead of failing mid-transaction."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock at BEGIN so two writers queue up instead of failing mid-transaction; a
+    read-only session (`read_only(engine)`) begins without it, so reads never wait for a writer."""
+    readonly = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "ccm_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (and pool) for sessions that only read: on SQLite they take no write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 @contextmanager

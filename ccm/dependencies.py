@@ -18,6 +18,7 @@ from sqlmodel import Session
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission, allows
 from ccm.access.service import authenticate
+from ccm.database import read_only
 from ccm.errors import Forbidden, Unauthorized
 from ccm.settings import Settings
 
@@ -49,11 +50,24 @@ def get_session(engine: EngineDep) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
+
+def get_read_session(engine: EngineDep) -> Iterator[Session]:
+    """A session for handlers that only read: it never takes SQLite's write lock, so a slow writer does not
+    hold up a read. Closed, not rolled back, so what it loaded stays readable after the handler."""
+    session = Session(read_only(engine), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+
 _bearer = HTTPBearer(auto_error=False, description="An API key created with `ccm keys create --role ROLE`.")
 
 
 def get_caller(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    session: ReadSessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> ApiKey:
     if credentials is None:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")

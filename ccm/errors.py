@@ -20,10 +20,19 @@ class ApiError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.extra = extra or {}
+        """More facts for the caller beside code and message (`{"limit": "cpu"}` of a render limit)."""
         if code:
             self.code = code
 
@@ -53,15 +62,25 @@ class Forbidden(ApiError):
     code = "forbidden"
 
 
+class Gone(ApiError):
+    """The thing existed but never will again (expired, erased, purged): unlike 404, retrying is pointless."""
+
+    status_code = 410
+    code = "gone"
+
+
 class ServiceUnavailable(ApiError):
     status_code = 503
     code = "unavailable"
 
 
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, field: str | None = None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if field:
         error["field"] = field
+    error.update(extra or {})
     return {"error": error}
 
 
@@ -73,7 +92,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse(error_body(exc.code, exc.message, exc.field), exc.status_code, headers=headers)
+    body = error_body(exc.code, exc.message, exc.field, exc.extra)
+    return JSONResponse(body, exc.status_code, headers=headers)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

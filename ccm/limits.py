@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ccm.errors import error_body
 
+logger = logging.getLogger(__name__)
+
 
 class BodySizeLimit:
+    """413 `payload_too_large` for any body over `max_bytes`, whether it says so or not.
+
+    A Content-Length over the limit is refused before the app runs. A body without one (chunked) is
+    counted as the app reads it, and reading past the limit raises inside the app. The app cannot be
+    trusted to pass that on (FastAPI turns any error while parsing a body into its own 400), so whatever
+    it answers or raises from then on is dropped, and the 413 is sent when it returns.
+    """
+
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -22,22 +33,14 @@ class BodySizeLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await self._refuse(send)
             return
-        received = 0
-        refused = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, refused
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    refused = True
-                    raise _TooLarge
-            return message
-
+        guard = _CountingGuard(receive, send, self.max_bytes)
         try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
+            await self.app(scope, guard.receive, guard.send)
+        except Exception as error:
+            if not guard.refusing:
+                raise
+            logger.debug("over-size body: the app's %s is answered with 413", type(error).__name__)
+        if guard.refusing:
             await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
@@ -57,8 +60,40 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class _CountingGuard:
+    """The app's receive and send for one request: counts the body, and once it is over the limit keeps
+    the app's own answer from the client (unless the app had already started answering, which a 413 can
+    no longer replace)."""
+
+    def __init__(self, receive: Receive, send: Send, max_bytes: int) -> None:
+        self._receive = receive
+        self._send = send
+        self._max_bytes = max_bytes
+        self._received = 0
+        self._started = False
+        self.refusing = False
+
+    async def receive(self) -> Message:
+        if self.refusing:
+            raise _TooLarge
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            if self._received > self._max_bytes:
+                self.refusing = not self._started
+                raise _TooLarge
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.refusing:
+            return
+        if message["type"] == "http.response.start":
+            self._started = True
+        await self._send(message)
+
+
 class _TooLarge(Exception):
-    pass
+    """Raised into the app by `receive` when the body passes the limit."""
 
 
 class RefuseNulInUrl:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
+import idna
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -63,6 +64,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key: str = ""
+    token_keys: dict[str, str] = Field(default_factory=dict)
+    token_key_id: str = ""
     templates_dir: Path = PROJECT_ROOT / "templates"
 
     email_provider: EmailProviderName = EmailProviderName.OUTBOX
@@ -111,7 +114,16 @@ class Settings(BaseSettings):
     deadline_sms_seconds: int = Field(default=900, ge=60)
     deadline_pdf_seconds: int = Field(default=86_400, ge=60)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    document_link_days: int = Field(default=90, ge=1, le=3650)
     pdf_variant: str | None = "pdf/a-3b"
+    render_isolation: Literal["process", "inline"] = "process"
+    render_processes: int = Field(default=1, ge=1, le=32)
+    render_cpu_seconds: float = Field(default=10.0, gt=0)
+    render_timeout_seconds: float = Field(default=60.0, gt=0)
+    render_memory_mb: int = Field(default=512, ge=64)
+    pdf_max_pages: int = Field(default=200, ge=1)
+    email_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    sms_max_segments: int = Field(default=10, ge=1)
 
     archive_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
     archive_retention_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RETENTION_DAYS))
@@ -188,9 +200,14 @@ class Settings(BaseSettings):
 
     @property
     def email_domain(self) -> str:
-        """The domain used in Message-IDs: the sender address's domain."""
+        """The domain used in Message-IDs: the sender address's domain, in punycode when it is an IDN
+        (a Message-ID is ASCII; `renderers.mime` refuses any other)."""
         address = self.email_from.rsplit("<", 1)[-1].rstrip(">").strip()
-        return address.rsplit("@", 1)[-1] or "ccm.localhost"
+        domain = address.rsplit("@", 1)[-1] or "ccm.localhost"
+        try:
+            return domain if domain.isascii() else str(idna.encode(domain, uts46=True).decode("ascii"))
+        except idna.IDNAError:
+            return domain  # renderers.mime refuses it with a HeaderError naming the Message-ID
 
 
 def _development_secret(data_dir: Path) -> str:

@@ -48,6 +48,24 @@ class OutgoingMessage:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+class FailureReason(StrEnum):
+    """Why failover passed a provider over: a small fixed vocabulary, fit for a metric label."""
+
+    TRANSIENT_ERROR = "transient_error"
+    """It answered with `Outcome.TRANSIENT_ERROR` (or raised, which counts the same)."""
+    CIRCUIT_OPEN = "circuit_open"
+    """Its circuit breaker was open, so it was skipped without being called."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderFailure:
+    """One provider that failover passed over on the way to a result: which one, why, in its own words."""
+
+    provider: str
+    reason: FailureReason
+    detail: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryResult:
     outcome: Outcome
@@ -56,6 +74,11 @@ class DeliveryResult:
     detail: str = ""
     recipient_rejected: bool = False
     """The provider refused the recipient address itself (a synchronous hard bounce): suppress it."""
+    failed_legs: tuple[ProviderFailure, ...] = ()
+    """The providers tried (or skipped) before `provider` answered, in order; empty without failover.
+
+    When no provider took the message, `provider` is the failover chain's own name and every provider
+    of the chain is here."""
 
     @property
     def accepted(self) -> bool:

@@ -16,7 +16,7 @@ import base64
 import hashlib
 from collections.abc import Iterable
 from email.utils import parseaddr, parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 
 import dkim
 from cryptography.hazmat.primitives import hashes, serialization
@@ -67,6 +67,7 @@ class DkimSigner:
         else:
             raise ValueError(f"DKIM keys are RSA or Ed25519, not {type(key).__name__}")
         self._key = key
+        self._pem = pem
         self.domain = domain.lower()
         self.selector = selector
         self.headers = tuple(name.lower() for name in headers)
@@ -74,6 +75,12 @@ class DkimSigner:
             raise ValueError("the From header must be signed (RFC 6376 5.4)")
         self.timestamp = timestamp
         self.oversign_from = oversign_from
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled as its PEM and options (the parsed key does not pickle), so a signer can travel to the
+        process that composes the message it signs."""
+        options = {"headers": self.headers, "timestamp": self.timestamp, "oversign_from": self.oversign_from}
+        return (_signer, (self.domain, self.selector, self._pem, options))
 
     def sign(self, payload: bytes) -> bytes:
         """The payload with a DKIM-Signature header in front; the same input always gives the same bytes."""
@@ -164,6 +171,10 @@ class DkimSigner:
             return self._key.sign(digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
         assert isinstance(self._key, ed25519.Ed25519PrivateKey)
         return self._key.sign(digest)  # RFC 8463: Ed25519 over the SHA-256 of the canonical headers
+
+
+def _signer(domain: str, selector: str, pem: bytes, options: dict[str, Any]) -> DkimSigner:
+    return DkimSigner(domain, selector, pem, **options)
 
 
 class DkimKeyring:

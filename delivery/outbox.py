@@ -201,3 +201,23 @@ def read_outbox(directory: Path, message_id: str) -> tuple[OutboxEntry, bytes]:
         return entry, _payload_path(Path(directory), entry).read_bytes()
     except FileNotFoundError as exc:
         raise KeyError(f"outbox entry {message_id!r} has no payload file") from exc
+
+
+def delete_outbox_entry(directory: Path, message_id: str) -> bool:
+    """Remove a message's outbox files, so an erased customer's local copies go with their live data.
+
+    The meta file goes first: readers then never list an entry whose payload is already gone. Every known
+    payload suffix is tried, since a half-written entry may have a payload but no meta file to name it.
+    Returns whether anything was removed; an unsafe id removes nothing.
+    """
+    if not is_safe_message_id(message_id):
+        return False
+    suffixes = [_META_SUFFIX, *(f".{ext}" for ext in sorted({*_EXTENSIONS.values(), "bin"}))]
+    removed = False
+    for suffix in suffixes:
+        try:
+            (Path(directory) / f"{message_id}{suffix}").unlink()
+        except FileNotFoundError:
+            continue
+        removed = True
+    return removed

@@ -4,7 +4,9 @@
 TRANSIENT_ERROR (the provider could not take the message now); a PERMANENT_ERROR stops it, because that is
 about the message or recipient, which the next provider would refuse too. Each provider sits behind a
 `CircuitBreaker`, so one that keeps failing is skipped for a cooldown instead of costing every message a
-timeout; after the cooldown one probe message decides whether it is back.
+timeout; after the cooldown one probe message decides whether it is back. Each provider passed over is
+named in the result's `failed_legs` (a `ProviderFailure`: provider, reason, detail), so a failover that
+ends well still shows what failed on the way.
 
 `LimitedProvider` wraps a provider with a token-bucket `RateLimiter` and a concurrency cap: a send waits for
 its turn (up to `max_wait`) rather than failing, and only a wait that would exceed it is a TRANSIENT_ERROR.
@@ -20,14 +22,17 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import replace
 from enum import StrEnum
 
 from delivery.base import (
     DeliveryResult,
+    FailureReason,
     Outcome,
     OutgoingMessage,
     Provider,
     ProviderConfigurationError,
+    ProviderFailure,
 )
 
 Clock = Callable[[], float]
@@ -127,29 +132,35 @@ class FailoverProvider:
         }
 
     def send(self, message: OutgoingMessage) -> DeliveryResult:
-        """The first acceptance (naming its provider), the first permanent error, or a transient error."""
-        attempts: list[str] = []
+        """The first acceptance (naming its provider), the first permanent error, or a transient error.
+
+        Every provider passed over on the way is in the result's `failed_legs`, so a failover that ends
+        well still shows which provider failed and why.
+        """
+        legs: list[ProviderFailure] = []
         for provider in self.providers:
             breaker = self.breakers[provider.name]
             if not breaker.allow():
-                attempts.append(f"{provider.name}: skipped, circuit open")
+                legs.append(
+                    ProviderFailure(provider.name, FailureReason.CIRCUIT_OPEN, "skipped, circuit open")
+                )
                 continue
             result = _send_safely(provider, message)
             if result.outcome is Outcome.TRANSIENT_ERROR:
                 breaker.record_failure()
-                attempts.append(f"{provider.name}: {result.detail}")
+                legs.append(ProviderFailure(provider.name, FailureReason.TRANSIENT_ERROR, result.detail))
                 continue
             breaker.record_success()  # accepted, or refused the message: either way the provider works
-            if attempts:
-                result = DeliveryResult(
-                    result.outcome,
-                    result.provider,
-                    result.provider_message_id,
-                    "; ".join([*attempts, result.detail or f"{provider.name}: {result.outcome}"]),
-                )
-            return result
+            if not legs:
+                return result
+            own = result.detail or f"{provider.name}: {result.outcome}"
+            return replace(result, detail=_describe(legs, own), failed_legs=tuple(legs))
         return DeliveryResult(
-            Outcome.TRANSIENT_ERROR, self.name, None, "no provider took it: " + "; ".join(attempts)
+            Outcome.TRANSIENT_ERROR,
+            self.name,
+            None,
+            "no provider took it: " + _describe(legs),
+            failed_legs=tuple(legs),
         )
 
     def states(self) -> dict[str, BreakerState]:
@@ -292,6 +303,11 @@ def _send_safely(provider: Provider, message: OutgoingMessage) -> DeliveryResult
         return DeliveryResult(
             Outcome.TRANSIENT_ERROR, provider.name, None, f"raised {type(exc).__name__}: {exc}"
         )
+
+
+def _describe(legs: Sequence[ProviderFailure], *last: str) -> str:
+    """The legs as one line for logs and `last_error`: `a: timed out; b: skipped, circuit open; ...`."""
+    return "; ".join([*(f"{leg.provider}: {leg.detail}" for leg in legs), *last])
 
 
 def _close_all(providers: Sequence[Provider]) -> None:

@@ -7,6 +7,11 @@ out closed before DATA). Further workers wait up to `pool_wait` seconds for a fr
 Replies are sorted as the outbox workers need them: 4xx and anything that leaves the outcome unknown or hints
 at a configuration problem (refused connection, timeout, failed AUTH) keep the message for a retry; only a 5xx
 about this message gives up on it.
+
+Internationalised addresses: envelope domains go out in punycode (IDNA 2008), which every relay accepts. A
+non-ASCII local part, or RFC 6532 UTF-8 headers in the payload, need the relay's SMTPUTF8 extension (RFC
+6531); a relay that does not offer it never will for this message, so that is a permanent
+`smtputf8_unsupported`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import ssl
 import threading
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from email.utils import parseaddr
+
+import idna
 
 from delivery.base import Channel, DeliveryResult, Outcome, OutgoingMessage, ProviderConfigurationError
 
@@ -31,6 +39,10 @@ _CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
 
 class _NothingSent(Exception):
     """The session ended before DATA (disconnect or 421): nothing was accepted, so a retry is safe."""
+
+
+class _Unsendable(Exception):
+    """Refused before MAIL, with the detail for a permanent result; the session stays usable."""
 
 
 class _Slot:
@@ -179,6 +191,8 @@ class SmtpProvider:
         except _NothingSent as exc:
             self._drop(slot)
             return self._failure(exc.__cause__ or exc)
+        except _Unsendable as exc:
+            return self._result(Outcome.PERMANENT_ERROR, str(exc))
         except (smtplib.SMTPException, OSError, ValueError) as exc:
             if _connection_unusable(exc):
                 self._drop(slot)
@@ -202,12 +216,13 @@ class SmtpProvider:
         return reply.decode("utf-8", "replace")
 
     def _envelope(self, conn: smtplib.SMTP, message: OutgoingMessage) -> None:
-        options = _mail_options(conn, message)
-        code, reply = conn.mail(message.sender, options)
+        sender, recipient = _envelope_address(message.sender), _envelope_address(message.recipient)
+        options = _mail_options(conn, message.payload, sender, recipient)
+        code, reply = conn.mail(sender, options)
         if code != 250:
             _reset(conn)
             raise smtplib.SMTPSenderRefused(code, reply, message.sender)
-        code, reply = conn.rcpt(message.recipient)
+        code, reply = conn.rcpt(recipient)
         if code not in (250, 251):
             _reset(conn)
             raise smtplib.SMTPRecipientsRefused({message.recipient: (code, reply)})
@@ -222,12 +237,39 @@ class SmtpProvider:
         return DeliveryResult(outcome, self.name, None, detail)
 
 
-def _mail_options(conn: smtplib.SMTP, message: OutgoingMessage) -> list[str]:
-    """Declare 8-bit content and UTF-8 addresses when the server supports them."""
+def _envelope_address(address: str) -> str:
+    """The bare address for MAIL FROM / RCPT TO, an IDN domain in punycode (the form the DNS knows).
+
+    IDNA 2008 (UTS 46) as the renderers use, not Python's IDNA 2003 codec (`straße.de` is not `strasse.de`).
+    """
+    addr = parseaddr(address)[1] or address
+    local, at, domain = addr.rpartition("@")
+    if not at or domain.isascii():
+        return addr
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError as exc:
+        detail = f"invalid_domain: {domain!r} is not a valid internationalised domain ({exc})"
+        raise _Unsendable(detail) from None
+
+
+def _needs_smtputf8(payload: bytes, sender: str, recipient: str) -> bool:
+    """A non-ASCII local part in the envelope, or UTF-8 in the header section (an RFC 6532 message)."""
+    headers = payload.split(b"\r\n\r\n", 1)[0]
+    return not (sender + recipient).isascii() or not headers.isascii()
+
+
+def _mail_options(conn: smtplib.SMTP, payload: bytes, sender: str, recipient: str) -> list[str]:
+    """Declare 8-bit content and SMTPUTF8 when needed; a relay without SMTPUTF8 cannot take such a message."""
     options: list[str] = []
-    if not message.payload.isascii() and conn.has_extn("8bitmime"):
+    if not payload.isascii() and conn.has_extn("8bitmime"):
         options.append("BODY=8BITMIME")
-    if not (message.sender + message.recipient).isascii() and conn.has_extn("smtputf8"):
+    if _needs_smtputf8(payload, sender, recipient):
+        if not conn.has_extn("smtputf8"):
+            raise _Unsendable(
+                "smtputf8_unsupported: the relay does not offer SMTPUTF8, which this message needs for its "
+                "non-ASCII address"
+            )
         options.append("SMTPUTF8")
     return options
 

@@ -1,10 +1,12 @@
 """Inbound SES events delivered by Amazon SNS: the SNS signature checked first, then the SES event read.
 
 Verification follows AWS's documented procedure: the signing certificate URL must be HTTPS on
-`sns.<region>.amazonaws.com` (or `.amazonaws.com.cn`) with a `.pem` path, which is checked *before* anything
-is fetched; the certificate comes through an injectable fetcher and is cached; the signature (version 1:
-SHA1withRSA, version 2: SHA256withRSA) covers the canonical "Key\\nValue\\n" string of the fields SNS lists
-for each message type.
+`sns.<region>.amazonaws.com` (`.amazonaws.com.cn` for the China regions) with a `.pem` path, where the region
+has the shape of a real one (`eu-west-1`, `us-gov-west-1`), which is checked *before* anything is fetched;
+the certificate comes through an injectable fetcher and is cached, and so is a failure to fetch it (for
+`failure_ttl` seconds), so a flood of messages naming a dead URL costs one download, not one each; the
+signature (version 1: SHA1withRSA, version 2: SHA256withRSA) covers the canonical "Key\\nValue\\n" string of
+the fields SNS lists for each message type. Fetching blocks: async callers run `verify` in a thread.
 
 SES events (both the classic `notificationType` notifications and configuration-set `eventType` events):
 
@@ -24,11 +26,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,6 +44,13 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from delivery.base import ProviderEvent, ProviderEventType
 
 CertificateFetcher = Callable[[str], bytes]
+_T = TypeVar("_T")
+
+SNS_HOST = re.compile(
+    r"sns\.(?:[a-z]{2}(?:-gov)?-[a-z]+-\d{1,2}\.amazonaws\.com|cn-[a-z]+-\d{1,2}\.amazonaws\.com\.cn)"
+)
+"""`sns.<region>.amazonaws.com` for a region shaped like AWS's (`eu-west-1`, `us-gov-east-1`), and
+`sns.cn-<area>-<n>.amazonaws.com.cn` for the China regions: a host nobody else can serve."""
 
 _SIGNED_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
@@ -84,17 +95,8 @@ class SnsMessage:
 
 
 def is_sns_host(host: str) -> bool:
-    """True for `sns.<region>.amazonaws.com` and `sns.<region>.amazonaws.com.cn`."""
-    labels = host.lower().split(".")
-    if labels[-2:] == ["com", "cn"]:
-        labels = labels[:-1]
-    return (
-        len(labels) == 4
-        and labels[0] == "sns"
-        and labels[2:] == ["amazonaws", "com"]
-        and bool(labels[1])
-        and all(c.isalnum() or c == "-" for c in labels[1])
-    )
+    """True for SNS's own hosts in a known-shaped region (`SNS_HOST`), the only ones we fetch from."""
+    return SNS_HOST.fullmatch(host.lower()) is not None
 
 
 def check_signing_cert_url(url: str) -> None:
@@ -134,7 +136,8 @@ def fetch_certificate(url: str, *, timeout: float = 5.0) -> bytes:
 
 
 class SnsMessageVerifier:
-    """Verifies SNS messages; signing certificates are fetched once per URL and cached (thread-safe)."""
+    """Verifies SNS messages; signing certificates are fetched once per URL and cached, and a URL that
+    failed is not fetched again for `failure_ttl` seconds (thread-safe)."""
 
     def __init__(
         self,
@@ -142,12 +145,17 @@ class SnsMessageVerifier:
         fetcher: CertificateFetcher = fetch_certificate,
         topic_arns: Collection[str] | None = None,
         cache_size: int = 32,
+        failure_ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`topic_arns`, when given, lists the only topics whose messages are accepted."""
+        """`topic_arns`, when given, lists the only topics whose messages are accepted (empty: none)."""
         self._fetcher = fetcher
         self._topic_arns = frozenset(topic_arns) if topic_arns is not None else None
         self._cache: OrderedDict[str, rsa.RSAPublicKey] = OrderedDict()
+        self._failures: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._cache_size = cache_size
+        self._failure_ttl = failure_ttl
+        self._clock = clock
         self._lock = threading.Lock()
 
     def verify(self, message: Mapping[str, Any]) -> SnsMessage:
@@ -192,6 +200,24 @@ class SnsMessageVerifier:
             if (cached := self._cache.get(url)) is not None:
                 self._cache.move_to_end(url)
                 return cached
+            retry_at, reason = self._failures.get(url, (0.0, ""))
+            if self._clock() < retry_at:
+                raise SnsVerificationError(
+                    f"{reason} (a failed URL is retried after {self._failure_ttl:.0f} s)"
+                )
+        try:
+            key = self._load(url)
+        except SnsVerificationError as exc:
+            with self._lock:
+                _keep(self._failures, url, (self._clock() + self._failure_ttl, str(exc)), self._cache_size)
+            raise
+        with self._lock:
+            self._failures.pop(url, None)
+            _keep(self._cache, url, key, self._cache_size)
+        return key
+
+    def _load(self, url: str) -> rsa.RSAPublicKey:
+        """Fetch and read the certificate; every way this can fail is an SnsVerificationError."""
         try:
             certificate = x509.load_pem_x509_certificate(self._fetcher(url))
         except ValueError as exc:
@@ -200,12 +226,16 @@ class SnsMessageVerifier:
             raise SnsVerificationError(f"cannot fetch the signing certificate {url}: {exc}") from exc
         key = certificate.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
-            raise SnsVerificationError("SNS signing certificates carry RSA keys")
-        with self._lock:
-            self._cache[url] = key
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            raise SnsVerificationError(f"signing certificate at {url} does not carry an RSA key")
         return key
+
+
+def _keep(cache: OrderedDict[str, _T], key: str, value: _T, size: int) -> None:
+    """Put `value` in a bounded cache, dropping the oldest entries beyond `size`."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > size:
+        cache.popitem(last=False)
 
 
 def _subscribe_url(message: Mapping[str, Any]) -> str | None:

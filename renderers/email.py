@@ -14,7 +14,10 @@ from typing import Any
 from renderers.environment import check_syntax, render_text
 from renderers.errors import RenderError
 from renderers.html_post import add_open_pixel, inline_css, rewrite_links
+from renderers.limits import check_email_bytes
+from renderers.mime import control_character
 from renderers.mjml_compiler import check_mjml, compile_mjml
+from renderers.nesting import check_nesting
 from renderers.plaintext import html_to_text
 
 
@@ -49,12 +52,14 @@ def field_errors(field: str) -> Iterator[None]:
 
 
 def render_subject(source: str, context: Mapping[str, Any], *, locale: str, timezone: str) -> str:
-    """Subject without escaping; a CR, LF or NUL in the result would be a header injection."""
+    """Subject without escaping; a CR, LF, NUL or other control character in the result would be a header
+    injection or a broken header, so it is refused here, where the preview can name the subject."""
     with field_errors("subject"):
         subject = render_text(source, context, locale=locale, timezone=timezone)
     subject = subject.strip(" \t")
-    if any(char in subject for char in "\r\n\0"):
-        raise RenderError("the subject must be a single line (it contains a line break)", field="subject")
+    if control := control_character(subject):
+        detail = f"the subject must be a single line of text (it contains a control character: {control})"
+        raise RenderError(detail, field="subject")
     return subject
 
 
@@ -68,7 +73,9 @@ def _render_body(template: EmailTemplate, context: Mapping[str, Any], locale: st
         rendered = render_text(source, context, locale=locale, timezone=timezone, autoescape=True)
     extra_css = ""
     if template.mjml is not None:
-        rendered, extra_css = compile_mjml(rendered)
+        rendered, extra_css = compile_mjml(rendered)  # bounds the MJML's nesting, and so the HTML's
+    else:
+        check_nesting(rendered, html=True, field="html")  # css-inline recurses per level too
     return inline_css(rendered, extra_css)
 
 
@@ -84,6 +91,7 @@ def render_email(
     """Render subject, HTML and text for one recipient; every failure is a RenderError with its field."""
     subject = render_subject(template.subject, context, locale=locale, timezone=timezone)
     html = _render_body(template, context, locale, timezone)
+    check_email_bytes(html)
     if link_rewriter is not None:
         html = rewrite_links(html, link_rewriter)
     if open_pixel_url is not None:
@@ -107,3 +115,5 @@ def check_email_template(template: EmailTemplate) -> None:
                 check_syntax(source)
     if template.mjml is not None:
         check_mjml(template.mjml)
+    if template.html is not None:
+        check_nesting(template.html, html=True, field="html")

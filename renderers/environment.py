@@ -14,6 +14,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from renderers.errors import MissingVariableError, RenderError, TemplateSourceError, UnsafeTemplateError
 from renderers.filters import FILTERS
 from renderers.localisation import SETTINGS_KEY, render_settings
+from renderers.sandbox_bounds import (
+    ConcatBounder,
+    bounded_concat,
+    bounded_lipsum,
+    check_call,
+    check_format_widths,
+    check_printf,
+)
 from renderers.undefined import PathUndefined, UndefinedAccess, locate
 
 #: Output larger than this is refused: a runaway loop, not a letter.
@@ -24,10 +32,12 @@ _FORBIDDEN_NODES = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends
 class CcmEnvironment(ImmutableSandboxedEnvironment):
     """Immutable sandbox that also bounds `*` and `**`, which would otherwise allocate without limit."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         """Refuse `'x' * 10**9` and `9 ** 9 ** 9` before Python tries to build them."""
+        if operator == "%" and isinstance(left, str):
+            check_printf(left, right)
         if operator == "**" and isinstance(right, int) and abs(right) > 1_000:
             raise SecurityError("exponent too large")
         if operator == "*":
@@ -36,6 +46,18 @@ class CcmEnvironment(ImmutableSandboxedEnvironment):
                 if sized and len(seq) * count > MAX_OUTPUT_CHARS:
                     raise SecurityError("repeated sequence too large")
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """Refuse `'x'.ljust(10**9)` and the other paddings before Python allocates them."""
+        check_call(__obj, args)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """Refuse `'{:>999999999}'.format(...)` widths when the method is looked up."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            check_format_widths(value.__self__)
+        return wrapped
 
 
 def _environment(*, autoescape: bool) -> CcmEnvironment:
@@ -48,6 +70,8 @@ def _environment(*, autoescape: bool) -> CcmEnvironment:
         auto_reload=False,
     )
     env.filters.update(FILTERS)
+    env.globals["lipsum"] = bounded_lipsum
+    env.globals["__ccm_concat"] = bounded_concat
     return env
 
 
@@ -59,23 +83,47 @@ def _syntax_error(exc: TemplateSyntaxError) -> TemplateSourceError:
     return TemplateSourceError(f"syntax error on line {exc.lineno}: {exc.message}")
 
 
-@lru_cache(maxsize=1024)
-def _compile(source: str, autoescape: bool) -> Any:
-    """Parse, refuse includes, compile; cached by source so a template version compiles once."""
-    env = HTML_ENV if autoescape else TEXT_ENV
-    try:
-        tree = env.parse(source)
-    except TemplateSyntaxError as exc:
-        raise _syntax_error(exc) from None
+def _uncompilable(exc: Exception) -> TemplateSourceError:
+    """Python's own limits, reached by the source alone (deep nesting, huge literals): the author's to fix."""
+    if isinstance(exc, RecursionError):
+        reason = "expressions or blocks are nested too deeply"
+    elif isinstance(exc, MemoryError):
+        reason = "it is too large"
+    elif isinstance(exc, SyntaxError):  # Python's compile() of the generated code: nesting limits
+        reason = f"blocks are nested too deeply ({exc.msg})"
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
+    return TemplateSourceError(f"the template cannot be compiled: {reason}")
+
+
+def _refuse_includes(tree: nodes.Template) -> None:
     for node in tree.find_all(_FORBIDDEN_NODES):
         raise UnsafeTemplateError(
             f"line {node.lineno}: templates cannot include, import or extend other templates "
             "(there is no template loader)"
         )
+
+
+@lru_cache(maxsize=1024)
+def _compile(source: str, autoescape: bool) -> Any:
+    """Parse, refuse includes, compile; cached by source so a template version compiles once.
+
+    Every failure is a RenderError: Jinja's parser and code generator recurse once per nesting level and
+    Python's `compile()` has limits of its own, so `{{ ((((…)))) }}` would otherwise escape as a
+    RecursionError or SyntaxError and turn an authoring mistake into a 500.
+    """
+    env = HTML_ENV if autoescape else TEXT_ENV
     try:
+        tree = env.parse(source)
+        _refuse_includes(tree)
+        tree = ConcatBounder(autoescape).visit(tree)
         return env.from_string(tree)
     except TemplateSyntaxError as exc:
         raise _syntax_error(exc) from None
+    except RenderError:
+        raise
+    except Exception as exc:  # RecursionError, MemoryError, SyntaxError, ValueError (a 5,000-digit literal)
+        raise _uncompilable(exc) from None
 
 
 def check_syntax(source: str) -> None:

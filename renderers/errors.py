@@ -31,3 +31,33 @@ class UnsafeTemplateError(RenderError):
 
 class TemplateSourceError(RenderError):
     """The template source itself is invalid: a Jinja syntax error or MJML that does not parse."""
+
+
+class RenderLimitExceeded(RenderError):
+    """A render was stopped at a limit (`cpu`, `timeout`, `memory`, `pdf_pages`, `email_bytes`,
+    `sms_segments`): the template asks for more than an author's template may take."""
+
+    def __init__(self, limit: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_limit_exceeded, (self.limit, self.message, self.field))
+
+
+def _limit_exceeded(limit: str, message: str, field: str | None) -> RenderLimitExceeded:
+    return RenderLimitExceeded(limit, message, field=field)
+
+
+class CompositionError(RenderError):
+    """The rendered parts cannot be assembled into a valid message (text that is not valid Unicode, a value a
+    header cannot carry). It depends only on the inputs, so no retry can fix it: the message fails at once."""
+
+
+class HeaderError(CompositionError):
+    """A value bound for a header (subject, sender, recipient, attachment filename, extra header) is refused:
+    a control character, an address that is not exactly one mailbox, a domain that is not a valid IDN."""
+
+    def __init__(self, message: str, *, header: str = "") -> None:
+        super().__init__(message)
+        self.header = header  # the header's name (a default, so the error pickles out of a render process)

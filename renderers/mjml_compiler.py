@@ -7,6 +7,7 @@ import re
 import mjml
 
 from renderers.errors import TemplateSourceError
+from renderers.nesting import check_nesting
 
 _INLINE_STYLE = re.compile(
     r"<mj-style\b[^>]*\binline\s*=\s*([\"'])inline\1[^>]*>(?P<css>.*?)</mj-style\s*>", re.I | re.S
@@ -21,12 +22,18 @@ def split_inline_styles(source: str) -> tuple[str, str]:
 
 
 def compile_mjml(source: str) -> tuple[str, str]:
-    """Compile rendered MJML; return (html, css to inline). Invalid MJML is a TemplateSourceError."""
+    """Compile rendered MJML; return (html, css to inline). Invalid MJML is a TemplateSourceError.
+
+    The nesting bound comes first: MRML recurses per level and a stack overflow there ends the process.
+    """
     mjml_source, inline_css = split_inline_styles(source)
+    check_nesting(mjml_source, html=False, field="mjml")
     try:
         html = mjml.mjml2html(mjml_source, disable_comments=True)
     except ValueError as exc:
         raise TemplateSourceError(f"invalid MJML: {exc}", field="mjml") from None
+    except MemoryError:
+        raise TemplateSourceError("the MJML is too large to compile", field="mjml") from None
     return html, inline_css
 
 

@@ -20,6 +20,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from renderers.environment import check_syntax, render_text
 from renderers.errors import RenderError, UnsafeTemplateError
+from renderers.limits import check_pdf_pages
 from renderers.pdf_fetcher import ASSET_BASE_URL, AssetFetcher, RefusedFetch
 
 
@@ -86,6 +87,7 @@ def render_pdf(
         raise
     fetcher = AssetFetcher(assets_dir)
     document = _layout(html, template.css, fetcher)
+    check_pdf_pages(len(document.pages))
     if fetcher.refused:  # in case some WeasyPrint code path caught the refusal and only logged it
         raise _refusal(fetcher, fetcher.refused[0])
     if created is not None:

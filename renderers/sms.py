@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from renderers.environment import render_text
 from renderers.errors import RenderError
+from renderers.limits import check_sms_segments
 
 Encoding = Literal["GSM-7", "UCS-2"]
 
@@ -88,4 +89,5 @@ def render_sms(
     if not text:
         raise RenderError("the SMS is empty after rendering", field="sms")
     analysis = analyse_sms(text)
+    check_sms_segments(analysis.segments)
     return RenderedSms(text=text, encoding=analysis.encoding, segments=analysis.segments)

@@ -23,6 +23,7 @@ class Permission(StrEnum):
     OPERATIONS_READ = "operations:read"
     CAMPAIGNS_READ = "campaigns:read"
     CAMPAIGNS_WRITE = "campaigns:write"
+    KEYS_MANAGE = "keys:manage"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {

@@ -1,15 +1,23 @@
-"""Issuing and checking API keys. Keys are random, shown once, and stored only as a SHA-256 hash."""
+"""Issuing, checking, listing and revoking API keys. Keys are random, shown once, and stored only as a
+SHA-256 hash; revoking one refuses it at once everywhere (API and web sessions alike)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
-from ccm.access.models import ApiKey, Role
+from ccm.access.models import ApiKey, Role, WebSession
+from ccm.database import utcnow
+from ccm.errors import NotFound
 
 KEY_PREFIX = "ccm_"
+SHOWN_PREFIX_LENGTH = 8
+"""How much of a key lists show: enough to tell keys apart (`ccm_` and four random characters), too
+little to help guess one."""
 
 
 def hash_key(raw_key: str) -> str:
@@ -35,6 +43,28 @@ def authenticate(session: Session, raw_key: str) -> ApiKey | None:
     return api_key
 
 
-def get_live_key(session: Session, key_id: int) -> ApiKey | None:
-    api_key = session.get(ApiKey, key_id)
-    return api_key if api_key is not None and api_key.revoked_at is None else None
+def shown_prefix(api_key: ApiKey) -> str:
+    """The start of the key as lists show it, so an operator can match a key they hold to its row."""
+    return api_key.prefix[:SHOWN_PREFIX_LENGTH]
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    """Every key, revoked ones included (a revoked key is history worth seeing), oldest first."""
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))))
+
+
+def revoke_api_key(session: Session, key_id: int, *, now: datetime | None = None) -> ApiKey:
+    """Refuse the key from now on and end its web sessions. Revoking again keeps the first time."""
+    api_key = session.get(ApiKey, key_id) if 0 < key_id < 2**31 else None  # ids beyond INTEGER exist nowhere
+    if api_key is None:
+        raise NotFound(f"API key {key_id} not found", code="key_not_found")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = now or utcnow()
+        session.add(api_key)
+        session.exec(
+            update(WebSession)
+            .where(col(WebSession.api_key_id) == key_id, col(WebSession.ended_at).is_(None))
+            .values(ended_at=api_key.revoked_at)
+        )
+        session.flush()
+    return api_key

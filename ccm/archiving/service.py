@@ -64,18 +64,31 @@ def object_key(message: ArchivableMessage) -> str:
     return f"{OBJECT_PREFIX}{created:%Y}/{created:%m}/{message.id}"
 
 
-def snapshot_of(message: ArchivableMessage) -> dict[str, Any]:
-    """Everything a re-render needs besides the template version: sealed, since it is personal data."""
-    return {
+def snapshot_of(message: ArchivableMessage, render_inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a re-render needs besides the template version: sealed, since it is personal data.
+
+    `render_inputs` (`ccm.channels.compose.render_inputs`) is what the bytes depended on besides the data:
+    base URL, token key id, senders, PDF variant, asset digests, renderer versions. Snapshots written
+    before it was recorded have none, and are re-rendered with the settings of the day.
+    """
+    snapshot: dict[str, Any] = {
         "context": message.context,
         "recipient": message.recipient,
         "created_at": message.created_at.isoformat(),
         "template_version_id": message.template_version_id,
     }
+    if render_inputs is not None:
+        snapshot["render_inputs"] = render_inputs
+    return snapshot
 
 
 def store_payload(
-    vault: ArchiveVault, message: ArchivableMessage, payload: bytes, content_type: str
+    vault: ArchiveVault,
+    message: ArchivableMessage,
+    payload: bytes,
+    content_type: str,
+    *,
+    render_inputs: dict[str, Any] | None = None,
 ) -> SealedPayload:
     """Seal and write the exact bytes of `message` once; raises `archive.ArchiveError` when it cannot."""
     key_id, data_key = vault.keyring.data_key(message.customer_id)
@@ -98,7 +111,7 @@ def store_payload(
     except ObjectExists:  # a crashed earlier attempt archived it: adopt it if it is these bytes
         stored = _adopt_existing(vault, key, data_key, message.id, payload)
         until = vault.store.lock_state(key, stored.version_id).retain_until or until
-    snapshot = seal(data_key, chain.canonical(snapshot_of(message)), f"snapshot:{message.id}")
+    snapshot = seal(data_key, chain.canonical(snapshot_of(message, render_inputs)), f"snapshot:{message.id}")
     return SealedPayload(
         key=key,
         version_id=stored.version_id,
@@ -199,7 +212,8 @@ def read_payload(vault: ArchiveVault, entry: ArchiveEntry) -> bytes:
 
 
 def read_snapshot(vault: ArchiveVault, session: Session, entry: ArchiveEntry) -> dict[str, Any]:
-    """The sealed data snapshot (context, recipient, creation time); `KeyDestroyed` after erasure."""
+    """The sealed data snapshot (context, recipient, creation time, render inputs); `KeyDestroyed` after
+    erasure."""
     if entry.sealed_snapshot is None or entry.key_id is None:
         return {"context": entry.context}
     key = vault.keyring.key_by_id(session, entry.key_id)

@@ -28,9 +28,8 @@ from ccm.customers.models import Customer
 from ccm.database import session_scope, utcnow
 from ccm.eligibility.rules import Recipient, refusals
 from ccm.engagement.models import Event, EventType
-from ccm.errors import Unprocessable
 from ccm.personalisation.context import build_context, customer_context
-from ccm.personalisation.render import check_renders
+from ccm.personalisation.render import check_renders_each
 from ccm.registry.models import Category, Template, TemplateVersion
 from ccm.settings import Settings
 
@@ -114,13 +113,18 @@ class Batch:
             Recipient(customer, channel) for customer in matched for channel in self.campaign.channels
         ]
         refused = refusals(self.session, template, recipients)
+        eligible = [
+            r for r in recipients if (r.customer.id, r.channel) not in refused and r.customer.id not in capped
+        ]
+        unrenderable = self._unrenderable(version, eligible)
         for recipient in recipients:
             customer, channel = recipient.customer, recipient.channel
-            refusal = refused.get((customer.id, channel))
-            if refusal is not None:
-                self._record(customer, channel, None, refusal.code)
-                continue
-            message_id, reason = self._consider(template, version, customer, channel, capped)
+            key = (customer.id, channel)
+            reason = refused[key].code if key in refused else None
+            if reason is None and customer.id in capped:
+                reason = "frequency_cap"
+            reason = reason or unrenderable.get(key)
+            message_id = None if reason else self._queue_for(template, version, customer, channel)
             self._record(customer, channel, message_id, reason)
         self._insert(Message, self.messages)
         self._insert(Event, self.events)
@@ -129,28 +133,35 @@ class Batch:
         self.campaign.queued += self.queued
         self.campaign.skipped = dict(Counter(self.campaign.skipped) + self.skipped)
 
-    def _consider(
-        self,
-        template: Template,
-        version: TemplateVersion,
-        customer: Customer,
-        channel: str,
-        capped: set[int],
-    ) -> tuple[str | None, str | None]:
-        """The queued message's id, or the reason this eligible recipient is skipped."""
-        if customer.id in capped:
-            return None, "frequency_cap"
+    def _context(self, customer: Customer) -> tuple[dict[str, Any], RenderOptions]:
         context = build_context(customer_context(customer), self.campaign.data)
         options = RenderOptions(
             locale=customer.locale, timezone=customer.timezone, assets_dir=self.settings.assets_dir
         )
-        try:
-            check_renders(version.parts, [channel], context, options)
-        except Unprocessable as error:
-            return None, error.code
+        return context, options
+
+    def _unrenderable(
+        self, version: TemplateVersion, recipients: list[Recipient]
+    ) -> dict[tuple[int | None, str], str]:
+        """The batch's render check in one pool call: the error code of each recipient that fails it."""
+        checks = []
+        for recipient in recipients:
+            context, options = self._context(recipient.customer)
+            checks.append((version.parts, [recipient.channel], context, options))
+        failures = check_renders_each(self.settings, checks)
+        return {
+            (r.customer.id, r.channel): failure.code
+            for r, failure in zip(recipients, failures, strict=True)
+            if failure is not None
+        }
+
+    def _queue_for(
+        self, template: Template, version: TemplateVersion, customer: Customer, channel: str
+    ) -> str:
+        context, _ = self._context(customer)
         due = self._due(customer)
         deadline = due + timedelta(seconds=deadline_seconds(self.settings, channel))
-        return self._queue(template, version, customer, channel, context, due, deadline), None
+        return self._queue(template, version, customer, channel, context, due, deadline)
 
     def _queue(
         self,

@@ -11,7 +11,7 @@ from ccm.access.permissions import Permission
 from ccm.campaigns import control, service
 from ccm.campaigns.models import CampaignStatus
 from ccm.campaigns.schemas import CampaignCreate, CampaignOut, CampaignPage
-from ccm.dependencies import SessionDep, SettingsDep, require
+from ccm.dependencies import ReadSessionDep, SessionDep, SettingsDep, require
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 Writer = Annotated[ApiKey, Depends(require(Permission.CAMPAIGNS_WRITE))]
@@ -30,7 +30,7 @@ def create_campaign(
 
 @router.get("", response_model=CampaignPage)
 def list_campaigns(
-    session: SessionDep,
+    session: ReadSessionDep,
     _caller: Reader,
     status: CampaignStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -44,7 +44,7 @@ def list_campaigns(
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut, responses={404: {}})
-def get_campaign(campaign_id: CampaignId, session: SessionDep, _caller: Reader) -> CampaignOut:
+def get_campaign(campaign_id: CampaignId, session: ReadSessionDep, _caller: Reader) -> CampaignOut:
     return service.campaign_out(session, service.get_campaign(session, campaign_id))
 
 

@@ -87,7 +87,7 @@ def _check_sample_render(
     sample = {**PREVIEW_CUSTOMER, **(version.sample_data.get("customer") or {})}
     context = build_context(sample, deep_merge(version.sample_data, request.data))
     options = RenderOptions(locale="en", timezone="UTC", assets_dir=settings.assets_dir)
-    check_renders(version.parts, channels, context, options)
+    check_renders(settings, version.parts, channels, context, options)
 
 
 def get_campaign(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:

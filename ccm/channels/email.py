@@ -148,6 +148,7 @@ SPEC = ChannelSpec(
     check=check,
     recipient=recipient,
     sender=sender,
+    sender_settings=("email_from",),
     default_provider=lambda settings: settings.email_provider.value,
     deadline_setting="deadline_email_seconds",
     preview_model=EmailPreview,

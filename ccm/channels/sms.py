@@ -90,6 +90,7 @@ SPEC = ChannelSpec(
     check=check,
     recipient=recipient,
     sender=sender,
+    sender_settings=("sms_from", "twilio_from"),
     default_provider=lambda settings: settings.sms_provider.value,
     deadline_setting="deadline_sms_seconds",
     preview_model=SmsPreview,

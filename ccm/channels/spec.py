@@ -52,6 +52,14 @@ class ComposableMessage(Protocol):
 class TrackingLinks(Protocol):
     """The signed URLs composing puts into a message (`ccm.engagement.links.EngagementLinks`)."""
 
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def token_key_id(self) -> str | None:
+        """The id of the key tokens are signed with (None: tokens without a key id)."""
+        ...
+
     def click_url(self, message_id: str, url: str) -> str: ...
 
     def open_url(self, message_id: str) -> str: ...
@@ -164,6 +172,9 @@ class ChannelSpec:
     """The authoring form's fields for this part, in order."""
     starter_files: tuple[tuple[str, str], ...] = ()
     """(part field, file name) pairs a starter template folder may hold (`templates/<key>/sms.txt`)."""
+    sender_settings: tuple[str, ...] = ()
+    """The `Settings` fields `sender` reads the address from: a re-render puts the sender recorded at
+    send time back into all of them (`ccm.channels.compose.recorded_settings`)."""
 
     def deadline_seconds(self, settings: Settings) -> int:
         return int(getattr(settings, self.deadline_setting))

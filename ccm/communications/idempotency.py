@@ -3,6 +3,9 @@
 Same key + same body replays the first response; same key + another body is a 422; a key whose first
 request has not committed yet is a 409. The record is written in the same transaction as the messages,
 so either both exist or neither does.
+
+Keys are scoped to the API key that sent them, as Stripe scopes them to the account: clients choose keys
+on their own, so another system's choice must neither replay to us nor block our send.
 """
 
 from __future__ import annotations
@@ -38,9 +41,13 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def replay(session: Session, key: str, body_hash: str) -> IdempotencyRecord | None:
-    """The stored response for a retry of the same request, or None when the key is new (or expired)."""
-    record = session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key)).first()
+def replay(session: Session, key: str, body_hash: str, *, api_key_id: int | None) -> IdempotencyRecord | None:
+    """The stored response for this API key's retry of the same request, or None when the key is new to
+    this API key (or expired)."""
+    statement = select(IdempotencyRecord).where(
+        IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key
+    )
+    record = session.exec(statement).first()
     if record is None:
         return None
     if record.expires_at <= utcnow():
@@ -66,7 +73,8 @@ def remember(
     response: dict[str, Any],
     ttl_hours: int,
 ) -> None:
-    """Store the response beside the messages; a concurrent twin loses on the unique key."""
+    """Store the response beside the messages; a concurrent twin from the same API key loses on the
+    unique (api_key_id, key)."""
     now = utcnow()
     record = IdempotencyRecord(
         key=key,

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ccm.database import CHANNEL_KEY_LENGTH, JSONType, UTCDateTime, utcnow
@@ -80,11 +80,28 @@ class Message(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+_UNSCOPED = text("api_key_id IS NULL")
+
+
 class IdempotencyRecord(SQLModel, table=True):
-    """The first response to a keyed request, replayed to every retry of the same request."""
+    """The first response to a keyed request, replayed to every retry of the same request.
+
+    A key belongs to the API key that sent it (migration 0007): two systems that happen to pick the same
+    Idempotency-Key must each get their own message sent, never the other's response. NULLs are distinct
+    in a unique constraint, so a record without an API key is kept unique by a partial index of its own.
+    """
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("key"),)
+    __table_args__ = (
+        UniqueConstraint("api_key_id", "key", name="uq_idempotency_keys_api_key_id_key"),
+        Index(
+            "uq_idempotency_keys_unscoped_key",
+            "key",
+            unique=True,
+            sqlite_where=_UNSCOPED,
+            postgresql_where=_UNSCOPED,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=255)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 
 from ccm.access.models import ApiKey
-from ccm.access.permissions import Permission
+from ccm.access.permissions import Permission, allows
 from ccm.archiving.service import find_entry
 from ccm.channels.parts import ChannelKey
 from ccm.communications import idempotency, service
@@ -26,7 +26,7 @@ from ccm.communications.schemas import (
     MessageSummary,
 )
 from ccm.customers.models import Customer
-from ccm.dependencies import SessionDep, SettingsDep, require
+from ccm.dependencies import ReadSessionDep, SessionDep, SettingsDep, require
 from ccm.engagement.links import EngagementLinks, LinksDep
 from ccm.engagement.models import Event
 
@@ -54,7 +54,11 @@ def send_message(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> JSONResponse:
     key = idempotency.validate_key(idempotency_key) if idempotency_key is not None else None
-    outcome = service.send(session, request, settings=settings, idempotency_key=key, api_key_id=caller.id)
+    plan = service.plan_send(session, request, settings=settings, idempotency_key=key, api_key_id=caller.id)
+    if plan.replay is None:
+        session.commit()  # no database lock is held while the author's template renders
+        service.check_plan(settings, plan)
+    outcome = service.queue_planned(session, plan, settings=settings, api_key_id=caller.id)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     session.commit()  # committed before the client hears 202
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
@@ -69,14 +73,16 @@ def send_batch(
     request: BatchRequest, session: SessionDep, settings: SettingsDep, caller: Sender
 ) -> BatchResponse:
     """Up to 1,000 sends in one call (billing runs), each with its own idempotency key and result."""
-    result = service.send_batch(session, request.messages, settings=settings, api_key_id=caller.id)
+    result = service.send_batch(
+        session, request.messages, settings=settings, api_key_id=caller.id, release=session.commit
+    )
     session.commit()
     return result
 
 
 @router.get("", response_model=MessagePage)
 def list_messages(
-    session: SessionDep,
+    session: ReadSessionDep,
     _caller: Reader,
     status: MessageStatus | None = None,
     channel: ChannelKey | None = None,
@@ -123,15 +129,26 @@ def message_summary(message: Message) -> MessageSummary:
 
 
 @router.get("/{message_id}", response_model=MessageOut)
-def get_message(message_id: MessageId, session: SessionDep, links: LinksDep, _caller: Reader) -> MessageOut:
-    return message_out(session, service.get_message(session, message_id), links)
+def get_message(
+    message_id: MessageId, session: ReadSessionDep, links: LinksDep, caller: Reader
+) -> MessageOut:
+    message = service.get_message(session, message_id)
+    return message_out(session, message, links if may_link_documents(caller) else None)
 
 
-def message_out(session: Session, message: Message, links: EngagementLinks) -> MessageOut:
-    """The message with its events, archive reference and, for documents, the customer's signed link."""
+def may_link_documents(caller: ApiKey) -> bool:
+    """A document is archive data: senders hand its link to the customer, compliance and admin keep the
+    archive; other readers (marketers) see the message without it."""
+    return allows(caller.role, Permission.MESSAGES_SEND) or allows(caller.role, Permission.ARCHIVE_READ)
+
+
+def message_out(session: Session, message: Message, links: EngagementLinks | None) -> MessageOut:
+    """The message with its events, archive reference and, for documents, the customer's signed link
+    (only given `links`)."""
     customer = session.get(Customer, message.customer_id)
     entry = find_entry(session, message.id)
     events = session.exec(select(Event).where(Event.message_id == message.id).order_by(col(Event.id))).all()
+    document_links = links if entry and entry.content_type == PDF else None
     return MessageOut(
         id=message.id,
         template=message.template_key,
@@ -157,6 +174,6 @@ def message_out(session: Session, message: Message, links: EngagementLinks) -> M
         )
         if entry
         else None,
-        document_url=links.document_url(message.id) if entry and entry.content_type == PDF else None,
+        document_url=document_links.document_url(message.id) if document_links else None,
         events=[MessageEvent(type=e.type, occurred_at=e.occurred_at, detail=e.detail) for e in events],
     )

@@ -7,7 +7,8 @@ Nothing is rendered for real here: the rows are the durable promise, and workers
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,7 +33,7 @@ from ccm.engagement.models import EventType
 from ccm.engagement.service import record_message_event
 from ccm.errors import ApiError, Conflict, NotFound, Unprocessable, error_body
 from ccm.personalisation.context import build_context, context_digest, customer_context
-from ccm.personalisation.render import check_renders
+from ccm.personalisation.render import check_renders, check_renders_each
 from ccm.registry.models import Category, Template, TemplateVersion
 from ccm.registry.service import channels_for, get_template, require_published
 from ccm.settings import Settings
@@ -48,26 +49,81 @@ class SendOutcome:
     replayed: bool
 
 
-def send(
+@dataclass
+class SendPlan:
+    """A send request resolved against the database (template, customer, rules), before anything renders:
+    the request's transaction can end here, so no database lock is held while an author's template runs."""
+
+    request: MessageCreate
+    body_hash: str
+    idempotency_key: str | None
+    replay: SendOutcome | None = None
+    template: Template | None = None
+    version: TemplateVersion | None = None
+    customer: Customer | None = None
+    channels: list[str] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+    options: RenderOptions | None = None
+
+
+def plan_send(
     session: Session,
     request: MessageCreate,
     *,
     settings: Settings,
     idempotency_key: str | None,
     api_key_id: int | None,
-) -> SendOutcome:
+) -> SendPlan:
+    """Reads only: a replayed response, or everything the send needs; 4xx for what would be refused."""
     body_hash = idempotency.request_hash(request.model_dump(mode="json"))
+    plan = SendPlan(request, body_hash, idempotency_key)
     if idempotency_key is not None:
-        previous = idempotency.replay(session, idempotency_key, body_hash)
+        previous = idempotency.replay(session, idempotency_key, body_hash, api_key_id=api_key_id)
         if previous is not None:
-            return SendOutcome(previous.response_status, previous.response_body, replayed=True)
-    accepted = queue_messages(session, request, settings=settings)
+            plan.replay = SendOutcome(previous.response_status, previous.response_body, replayed=True)
+            return plan
+    plan.template = get_template(session, request.template)
+    plan.version = require_published(session, plan.template)
+    plan.customer = customer = get_customer(session, request.customer_id)
+    plan.channels = channels_for(plan.version, request.channels, default=default_send_channels)
+    require_eligible(session, plan.template, customer, plan.channels)
+    plan.context = build_context(customer_context(customer), request.data)
+    plan.options = RenderOptions(
+        locale=customer.locale, timezone=customer.timezone, assets_dir=settings.assets_dir
+    )
+    _deadline_after_due(request)
+    return plan
+
+
+def check_plan(settings: Settings, plan: SendPlan) -> None:
+    """The send-time render check, in the render pool: 422 for a missing variable or a render limit."""
+    assert plan.version is not None and plan.options is not None
+    check_renders(settings, plan.version.parts, plan.channels, plan.context, plan.options)
+
+
+def check_plans(settings: Settings, plans: list[SendPlan]) -> list[Unprocessable | None]:
+    """The same check for a batch's plans in one pool call: each plan's error, or None."""
+    checks = [
+        (plan.version.parts, plan.channels, plan.context, plan.options)
+        for plan in plans
+        if plan.version is not None and plan.options is not None
+    ]
+    return check_renders_each(settings, checks)
+
+
+def queue_planned(
+    session: Session, plan: SendPlan, *, settings: Settings, api_key_id: int | None
+) -> SendOutcome:
+    """Writes: one outbox row per channel, and the response remembered under the idempotency key."""
+    if plan.replay is not None:
+        return plan.replay
+    accepted = _queue(session, plan, settings)
     body = accepted.model_dump(mode="json")
-    if idempotency_key is not None:
+    if plan.idempotency_key is not None:
         idempotency.remember(
             session,
-            key=idempotency_key,
-            body_hash=body_hash,
+            key=plan.idempotency_key,
+            body_hash=plan.body_hash,
             api_key_id=api_key_id,
             status=202,
             response=body,
@@ -77,58 +133,75 @@ def send(
 
 
 def send_batch(
-    session: Session, items: list[BatchItem], *, settings: Settings, api_key_id: int | None
+    session: Session,
+    items: list[BatchItem],
+    *,
+    settings: Settings,
+    api_key_id: int | None,
+    release: Callable[[], None],
 ) -> BatchResponse:
-    """Each item on its own savepoint with its own key: one bad item never takes the others down."""
-    results = []
+    """Plan every item (reads), `release` the transaction, check all renders in one pool call, then write
+    each item on its own savepoint with its own key: one bad item never takes the others down."""
+    errors: dict[int, ApiError] = {}
+    plans: dict[int, SendPlan] = {}
     for index, item in enumerate(items):
         request = MessageCreate.model_validate(item.model_dump(exclude={"idempotency_key"}))
         try:
-            with session.begin_nested():
-                outcome = send(
-                    session,
-                    request,
-                    settings=settings,
-                    idempotency_key=item.idempotency_key,
-                    api_key_id=api_key_id,
-                )
+            plans[index] = plan_send(
+                session,
+                request,
+                settings=settings,
+                idempotency_key=item.idempotency_key,
+                api_key_id=api_key_id,
+            )
         except ApiError as error:
-            body = error_body(error.code, error.message, error.field)["error"]
-            results.append(
-                BatchItemResult(
-                    index=index, idempotency_key=item.idempotency_key, status=error.status_code, error=body
-                )
-            )
-            continue
-        queued = [QueuedMessage.model_validate(m) for m in outcome.body.get("messages", [])]
-        results.append(
-            BatchItemResult(
-                index=index, idempotency_key=item.idempotency_key, status=outcome.status_code, messages=queued
-            )
-        )
+            errors[index] = error
+    release()
+    fresh = [index for index, plan in plans.items() if plan.replay is None]
+    checked = check_plans(settings, [plans[i] for i in fresh])
+    for index, failure in zip(fresh, checked, strict=True):
+        if failure is not None:
+            errors[index] = failure
+    results = []
+    for index, item in enumerate(items):
+        outcome: SendOutcome | None = None
+        if index not in errors:
+            try:
+                with session.begin_nested():
+                    outcome = queue_planned(session, plans[index], settings=settings, api_key_id=api_key_id)
+            except ApiError as error:
+                errors[index] = error
+        results.append(_batch_result(index, item.idempotency_key, outcome, errors.get(index)))
     accepted = sum(1 for r in results if r.status == 202)
     return BatchResponse(accepted=accepted, rejected=len(results) - accepted, results=results)
 
 
-def queue_messages(session: Session, request: MessageCreate, *, settings: Settings) -> MessagesAccepted:
-    template = get_template(session, request.template)
-    version = require_published(session, template)
-    customer = get_customer(session, request.customer_id)
-    channels = channels_for(version, request.channels, default=default_send_channels)
-    require_eligible(session, template, customer, channels)
-    context = build_context(customer_context(customer), request.data)
-    options = RenderOptions(
-        locale=customer.locale, timezone=customer.timezone, assets_dir=settings.assets_dir
-    )
-    check_renders(version.parts, channels, context, options)
-    now = utcnow()
-    due = max(request.send_at, now) if request.send_at else now
+def _batch_result(
+    index: int, key: str, outcome: SendOutcome | None, error: ApiError | None
+) -> BatchItemResult:
+    if error is not None or outcome is None:
+        assert error is not None
+        body = error_body(error.code, error.message, error.field, error.extra)["error"]
+        return BatchItemResult(index=index, idempotency_key=key, status=error.status_code, error=body)
+    queued = [QueuedMessage.model_validate(m) for m in outcome.body.get("messages", [])]
+    return BatchItemResult(index=index, idempotency_key=key, status=outcome.status_code, messages=queued)
+
+
+def _deadline_after_due(request: MessageCreate) -> None:
+    due = max(request.send_at, utcnow()) if request.send_at else utcnow()
     if request.expires_at is not None and request.expires_at <= due:
         raise Unprocessable(
             "expires_at must be after the send time", field="expires_at", code="invalid_deadline"
         )
+
+
+def _queue(session: Session, plan: SendPlan, settings: Settings) -> MessagesAccepted:
+    request, template, version, customer = plan.request, plan.template, plan.version, plan.customer
+    assert template is not None and version is not None and customer is not None
+    now = utcnow()
+    due = max(request.send_at, now) if request.send_at else now
     queued = []
-    for channel in channels:
+    for channel in plan.channels:
         deadline = request.expires_at or due + timedelta(seconds=deadline_seconds(settings, channel))
         message = create_message(
             session,
@@ -136,7 +209,7 @@ def queue_messages(session: Session, request: MessageCreate, *, settings: Settin
             version=version,
             customer=customer,
             channel=channel,
-            context=context,
+            context=plan.context,
             send_at=request.send_at,
             due=due,
             deadline=deadline,

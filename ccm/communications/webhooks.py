@@ -8,6 +8,7 @@ from typing import Annotated
 import httpx
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
@@ -55,18 +56,29 @@ async def twilio_status(
     return Response(status_code=204)
 
 
-@router.post("/webhooks/ses", responses={200: {}, 400: {}, 403: {}})
-async def ses_notification(request: Request, verifier: SnsVerifierDep, session: SessionDep) -> JSONResponse:
-    """SES events delivered by SNS: the SNS signature (and topic) is verified before the event is read."""
+@router.post("/webhooks/ses", responses={200: {}, 400: {}, 403: {}, 404: {}})
+async def ses_notification(
+    request: Request, settings: SettingsDep, verifier: SnsVerifierDep, session: SessionDep
+) -> JSONResponse:
+    """SES events delivered by SNS: the SNS signature (and topic) is verified before the event is read.
+
+    Without `CCM_SNS_TOPIC_ARNS` nothing is accepted: a signature only proves a message came from *some*
+    SNS topic, which anyone with an AWS account can own. Verifying may download the signing certificate,
+    so it runs in a worker thread, never on the event loop.
+    """
+    if not settings.sns_topic_arns:
+        raise NotFound(
+            "no SNS topic is configured for SES events (CCM_SNS_TOPIC_ARNS)", code="not_configured"
+        )
     body = await request.body()
     try:
-        sns = verifier.verify_body(body)
+        sns = await run_in_threadpool(verifier.verify_body, body)
     except SnsVerificationError as error:
         raise Forbidden(f"SNS message refused: {error}", code="invalid_signature") from error
     except ValueError as error:
         raise ApiError(f"not an SNS message: {error}", code="invalid_notification") from error
     if sns.type == "SubscriptionConfirmation" and sns.subscribe_url:
-        confirmed = _confirm_subscription(sns.subscribe_url)
+        confirmed = await run_in_threadpool(_confirm_subscription, sns.subscribe_url)
         return JSONResponse({"subscription": "confirmed" if confirmed else "confirmation failed"})
     if sns.type != "Notification":
         return JSONResponse({"applied": 0})

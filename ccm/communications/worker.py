@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -37,7 +37,8 @@ from ccm.archiving.models import ArchiveEntry
 from ccm.archiving.service import find_entry, read_payload, record_archived, store_payload
 from ccm.archiving.vault import ArchiveVault
 from ccm.channels import ComposeContext, get_channel
-from ccm.channels.compose import compose
+from ccm.channels.bounded import compose_bounded
+from ccm.channels.compose import render_inputs
 from ccm.communications.models import CLAIMABLE_STATUSES, TERMINAL_STATUSES, Message, MessageStatus
 from ccm.communications.provider_events import suppress_recipient
 from ccm.database import session_scope, utcnow
@@ -46,13 +47,15 @@ from ccm.engagement.models import EventType
 from ccm.engagement.service import record_message_event
 from ccm.engagement.tokens import TokenSigner
 from ccm.operations import metrics
-from ccm.registry.models import TemplateVersion
+from ccm.registry.models import Category, TemplateVersion
 from ccm.settings import Settings
 from delivery import DeliveryResult, DkimKeyring, Outcome, OutgoingMessage, ProviderRoutes
-from renderers.errors import RenderError
+from renderers.errors import RenderError, RenderLimitExceeded
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 3600.0
+LANES = tuple(category.value for category in Category)
+"""Every lane messages are queued in (a message's lane is its template's category)."""
 
 
 @dataclass(frozen=True)
@@ -99,19 +102,51 @@ class Worker:
         self._versions: dict[int, dict[str, Any]] = {}
 
     def run(self, stop: threading.Event, *, concurrency: int = 1) -> None:
-        """Claim and process until `stop` is set; sleeps only when there is nothing due."""
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ccm-send") as pool:
+        """Claim and process until `stop` is set. Each lane has its own threads (and render processes), and
+        a lane claims only as many messages as it has free threads, so a slow render never holds up another
+        message: not one of its own batch, and never a one-time code behind a marketing render."""
+        lanes = self.lanes or LANES
+        executors = {
+            lane: ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"ccm-{lane}")
+            for lane in lanes
+        }
+        running: dict[str, set[Future[None]]] = {lane: set() for lane in lanes}
+        try:
             while not stop.is_set():
-                try:
-                    claimed = self.claim(self.settings.worker_batch_size)
-                except Exception:
-                    logger.exception("claiming messages failed; retrying", extra={"worker": self.name})
+                claimed = [self._fill(lane, executors[lane], running, concurrency) for lane in lanes]
+                if max(claimed) > 0:
+                    continue
+                if min(claimed) < 0:  # the database is unreachable: back off
                     stop.wait(self.settings.worker_poll_interval * 4)
-                    continue
-                if not claimed:
-                    stop.wait(self.settings.worker_poll_interval)
-                    continue
-                list(pool.map(self.process, claimed))  # process() never raises: a worker must not die
+                else:
+                    self._wait(stop, running)
+        finally:
+            for executor in executors.values():
+                executor.shutdown(wait=True)
+
+    def _fill(
+        self, lane: str, executor: ThreadPoolExecutor, running: dict[str, set[Future[None]]], capacity: int
+    ) -> int:
+        """Claim up to the lane's free threads and start them: how many it claimed, -1 if claiming failed."""
+        running[lane] = {future for future in running[lane] if not future.done()}
+        free = min(capacity - len(running[lane]), self.settings.worker_batch_size)
+        if free <= 0:
+            return 0
+        try:
+            claimed = self.claim(free, lanes=(lane,))
+        except Exception:
+            logger.exception("claiming messages failed; retrying", extra={"worker": self.name})
+            return -1
+        running[lane].update(executor.submit(self.process, message_id) for message_id in claimed)
+        return len(claimed)
+
+    def _wait(self, stop: threading.Event, running: dict[str, set[Future[None]]]) -> None:
+        """Sleep until a message finishes (its thread is free again) or the poll interval passes."""
+        busy = set().union(*running.values())
+        if busy:
+            wait(busy, timeout=self.settings.worker_poll_interval, return_when=FIRST_COMPLETED)
+        else:
+            stop.wait(self.settings.worker_poll_interval)
 
     def run_until_idle(self, *, max_batches: int = 1000) -> int:
         """Process everything due now (tests, `ccm worker --once`); returns how many were processed."""
@@ -125,8 +160,9 @@ class Worker:
             processed += len(claimed)
         return processed
 
-    def claim(self, limit: int) -> list[str]:
-        """Lease up to `limit` due messages, transactional lane first."""
+    def claim(self, limit: int, *, lanes: Sequence[str] | None = None) -> list[str]:
+        """Lease up to `limit` due messages of `lanes` (default: this worker's), transactional lane first."""
+        lanes = lanes or self.lanes
         now = utcnow()
         with session_scope(self.runtime.engine) as session:
             statement = select(Message.id).where(
@@ -134,8 +170,8 @@ class Worker:
                 col(Message.next_attempt_at) <= now,
                 or_(col(Message.lease_until).is_(None), col(Message.lease_until) < now),
             )
-            if self.lanes is not None:
-                statement = statement.where(col(Message.lane).in_(self.lanes))
+            if lanes is not None:
+                statement = statement.where(col(Message.lane).in_(lanes))
             statement = (
                 statement.order_by(col(Message.priority), col(Message.next_attempt_at))
                 .limit(limit)
@@ -159,13 +195,16 @@ class Worker:
         return ids
 
     def process(self, message_id: str) -> None:
-        """Process one held message; on any error (database gone, a bug) requeue it or let the lease lapse."""
+        """Process one held message; on any error (database gone, a bug) requeue it, spending an attempt so
+        a message that always fails the same way ends failed, or let the lease lapse."""
         try:
             self._process(message_id)
         except Exception as error:
             logger.exception("processing failed", extra={"message_id": message_id, "worker": self.name})
             try:
-                self._retry_later(message_id, f"internal error: {error.__class__.__name__}: {error}")
+                self._retry_later(
+                    message_id, f"internal error: {error.__class__.__name__}: {error}", spend_attempt=True
+                )
             except Exception:
                 logger.warning(
                     "could not put the message back; its lease will expire and another claim will retry it",
@@ -238,14 +277,20 @@ class Worker:
         """Render, archive the exact bytes, then record both and the start of the hand-off in one commit."""
         started = time.perf_counter()
         try:
-            composed = compose(message, parts, self.compose_context)
+            composed = compose_bounded(self.settings, message.lane, message, parts, self.compose_context)
+        except RenderLimitExceeded as error:
+            self._limit_reached(message, error)
+            return None
         except RenderError as error:
             self._fail(message.id, f"render failed: {error.message}")
             return None
         metrics.RENDER_SECONDS.labels(message.channel).observe(time.perf_counter() - started)
         store = self.runtime.archive
         try:
-            stored = store_payload(store, message, composed.payload, composed.content_type)
+            inputs = render_inputs(self.compose_context)
+            stored = store_payload(
+                store, message, composed.payload, composed.content_type, render_inputs=inputs
+            )
         except ArchiveError as error:
             self._retry_later(message.id, f"archive unavailable, nothing sent: {error}")
             return None
@@ -294,6 +339,7 @@ class Worker:
         )
         started = time.perf_counter()
         result = provider.send(outgoing)
+        metrics.count_provider_failures(result)
         elapsed = time.perf_counter() - started
         metrics.HANDOFF_SECONDS.labels(message.channel, result.provider).observe(elapsed)
         metrics.HANDOFFS.labels(message.channel, result.provider, result.outcome.value).inc()
@@ -316,6 +362,9 @@ class Worker:
             message = session.get(Message, message_id, with_for_update=True)
             if message is None:
                 return
+            for leg in result.failed_legs:  # providers a failover passed over before this outcome
+                detail = {"provider": leg.provider, "reason": leg.reason.value, "detail": leg.detail}
+                record_message_event(session, message, EventType.PROVIDER_FAILED, detail)
             message.provider = result.provider
             if result.outcome is Outcome.ACCEPTED:
                 self._mark_sent(session, message, result)
@@ -388,12 +437,28 @@ class Worker:
         message.updated_at = utcnow()
         session.add(message)
 
-    def _retry_later(self, message_id: str, reason: str) -> None:
-        """A problem on our side (archive down, a bug): try again later without spending an attempt."""
+    def _retry_later(self, message_id: str, reason: str, *, spend_attempt: bool = False) -> None:
+        """A problem on our side: try again later. An archive outage spends no attempt (the deadline bounds
+        it); an unexplained error does, so it cannot retry for ever at attempt 0."""
         with session_scope(self.runtime.engine) as session:
             message = self._owned(session, message_id)
-            if message is not None:
-                self._schedule_retry(session, message, reason)
+            if message is None:
+                return
+            if spend_attempt:
+                message.attempts += 1
+                if message.attempts >= self.settings.max_attempts:
+                    self._mark_failed(session, message, f"{reason} (after {message.attempts} attempts)")
+                    return
+            self._schedule_retry(session, message, reason)
+
+    def _limit_reached(self, message: Message, error: RenderLimitExceeded) -> None:
+        """A render stopped at a limit fails the message, naming the limit; a wall-clock timeout may be a busy
+        machine rather than the template, so it is retried once first."""
+        reason = f"render_limit: {error.limit}"
+        if error.limit == "timeout" and message.last_error != reason:
+            self._retry_later(message.id, reason, spend_attempt=True)
+        else:
+            self._fail(message.id, reason)
 
     def _fail(self, message_id: str, reason: str) -> None:
         with session_scope(self.runtime.engine) as session:

@@ -33,16 +33,25 @@ def body_of(record: AuditRecord) -> dict[str, Any]:
 
 
 def log_access(
-    session: Session, actor: ApiKey | None, action: str, query: dict[str, Any], message_ids: Sequence[str]
+    session: Session,
+    actor: ApiKey | None,
+    action: str,
+    query: dict[str, Any],
+    message_ids: Sequence[str],
+    *,
+    anonymous: str = "system",
 ) -> AuditRecord:
-    """Append one audit record in the caller's transaction (so it commits with what it describes)."""
+    """Append one audit record in the caller's transaction (so it commits with what it describes).
+
+    Without an API key, `anonymous` names the actor and role: a job ("system") or a customer's signed link.
+    """
     seq, prev = chain.advance_head(session, AUDIT_CHAIN)
     record = AuditRecord(
         seq=seq,
         at=utcnow(),
         actor_key_id=actor.id if actor else None,
-        actor=actor.name if actor else "system",
-        role=str(actor.role) if actor else "system",
+        actor=actor.name if actor else anonymous,
+        role=str(actor.role) if actor else anonymous,
         action=action,
         query={k: v for k, v in query.items() if v not in (None, "")},
         message_ids=list(message_ids),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,6 +17,9 @@ from sqlmodel import Session
 from ccm.archiving.vault import ArchiveVault, open_vault
 from ccm.database import make_engine
 from ccm.settings import Settings
+
+if TYPE_CHECKING:  # the commands import their modules when run, so `ccm --help` stays quick
+    from ccm.compliance.rerender import RerenderResult
 
 
 def add_commands(commands: Any) -> None:
@@ -125,11 +128,26 @@ def _rerender(settings: Settings, args: argparse.Namespace) -> int:
     if args.output:
         args.output.write_bytes(produced)
     print(f"archived    sha256 {result.archived_sha256}\nre-rendered sha256 {result.rerendered_sha256}")
+    _print_inputs(result)
     if result.matches:
         print("IDENTICAL: the archived bytes are reproduced exactly")
         return 0
     print(f"DIFFERENT: first difference at {result.first_difference}")
     return 1 if args.check else 0
+
+
+def _print_inputs(result: RerenderResult) -> None:
+    """What the re-render composed with, the archived DKIM signatures, and what changed since sending."""
+    if result.inputs_recorded:
+        print("composed with the recorded render inputs (base URL, senders, token key, PDF variant)")
+    else:
+        print("no render inputs recorded (archived before they were kept): composed with today's settings")
+    for line in result.dkim:
+        print(f"  {line}")
+    if result.changed_inputs:
+        print("recorded inputs that differ from today's environment:")
+    for change in result.changed_inputs:
+        print(f"  {change}")
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,14 +1,18 @@
 """HTTP for the archive: search, view, verify, export, legal hold, the audit log, and customer erasure.
 
-Every read of the archive is written to the audit log in the same transaction as the response's data.
+Every read of the archive is written to the audit log in the same transaction as the response's data;
+every refused attempt (403) is written too, in a transaction of its own (see `audited`).
 """
 
 from __future__ import annotations
 
+import pathlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from archive import ArchiveError, ArchiveIntegrityError, ObjectNotFound
@@ -40,23 +44,72 @@ from ccm.compliance.schemas import (
 from ccm.compliance.search import ArchiveQuery
 from ccm.compliance.verify import Issue, verify_archive, verify_entry
 from ccm.customers.service import get_customer
-from ccm.dependencies import SessionDep, require
+from ccm.database import session_scope
+from ccm.dependencies import EngineDep, SessionDep, SettingsDep, get_caller, require
 from ccm.engagement.models import Event
-from ccm.errors import ApiError, ServiceUnavailable, Unprocessable
+from ccm.errors import ApiError, Forbidden, Gone, ServiceUnavailable, Unprocessable
+
+DENIED_ACTIONS = {
+    "search_archive": "search",
+    "verify": "verify",
+    "export": "export",
+    "get_entry": "view",
+    "get_content": "download",
+    "legal_hold": "legal_hold",
+    "audit_log": "audit_read",
+    "audit_verify": "audit_verify",
+    "audit_export": "audit_export",
+    "erase": "erase_customer",
+    "delete_customer": "erase_customer",
+}
+"""What a refused request is logged as (`denied:<action>`), by route handler (others: the handler's name)."""
+
+
+def _log_refusal(request: Request, session: Session, engine: Engine, caller: ApiKey) -> None:
+    """Append `denied:<action>` to the audit log in a short transaction of its own.
+
+    The request's transaction will be rolled back with the 403, and on SQLite it has held the write lock
+    since the key was read, so it is ended first; the caller is detached beforehand so that the rollback
+    does not expire the fields the record needs.
+    """
+    endpoint = getattr(request.scope.get("endpoint"), "__name__", "archive")
+    action = f"denied:{DENIED_ACTIONS.get(endpoint, endpoint)}"[:40]
+    message_id = str(request.path_params.get("message_id", ""))
+    message_ids = [message_id] if 0 < len(message_id) <= 36 else []
+    if caller in session:
+        session.expunge(caller)
+    session.rollback()
+    with session_scope(engine) as audit_session:
+        audit.log_access(audit_session, caller, action, {"path": request.url.path[:500]}, message_ids)
+
+
+def audited(permission: Permission) -> Callable[..., ApiKey]:
+    """`require(permission)`, with each refusal audited: who tried to reach the archive matters too."""
+    check = require(permission)
+
+    def guard(
+        request: Request,
+        session: SessionDep,
+        engine: EngineDep,
+        caller: Annotated[ApiKey, Depends(get_caller)],
+    ) -> ApiKey:
+        try:
+            return check(caller)
+        except Forbidden:
+            _log_refusal(request, session, engine, caller)
+            raise
+
+    return guard
+
 
 router = APIRouter(tags=["archive"])
-Compliance = Annotated[ApiKey, Depends(require(Permission.ARCHIVE_READ))]
-HoldKeeper = Annotated[ApiKey, Depends(require(Permission.ARCHIVE_HOLD))]
-Auditor = Annotated[ApiKey, Depends(require(Permission.AUDIT_READ))]
-Eraser = Annotated[ApiKey, Depends(require(Permission.CUSTOMERS_ERASE))]
+Compliance = Annotated[ApiKey, Depends(audited(Permission.ARCHIVE_READ))]
+HoldKeeper = Annotated[ApiKey, Depends(audited(Permission.ARCHIVE_HOLD))]
+Auditor = Annotated[ApiKey, Depends(audited(Permission.AUDIT_READ))]
+Eraser = Annotated[ApiKey, Depends(audited(Permission.CUSTOMERS_ERASE))]
 MessageId = Annotated[str, Path(min_length=1, max_length=36)]
 Text = Annotated[str | None, Query(min_length=1, max_length=320)]
 ExternalId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]*$")]
-
-
-class Gone(ApiError):
-    status_code = 410
-    code = "gone"
 
 
 def archive_query(
@@ -321,8 +374,8 @@ def audit_export(session: SessionDep, caller: Auditor) -> Response:
     )
 
 
-def _erase(external_id: str, session: Session, caller: ApiKey) -> ErasureOut:
-    result = erase_customer(session, get_customer(session, external_id))
+def _erase(external_id: str, session: Session, caller: ApiKey, outbox_dir: pathlib.Path) -> ErasureOut:
+    result = erase_customer(session, get_customer(session, external_id), outbox_dir=outbox_dir)
     audit.log_access(session, caller, "erase_customer", {"customer_id": external_id}, [])
     completes = (
         "now: no archived item remains and the data key is destroyed"
@@ -340,12 +393,14 @@ def _erase(external_id: str, session: Session, caller: ApiKey) -> ErasureOut:
 
 
 @router.post("/v1/customers/{external_id}/erase", response_model=ErasureOut, tags=["customers"])
-def erase(external_id: ExternalId, session: SessionDep, caller: Eraser) -> ErasureOut:
+def erase(external_id: ExternalId, session: SessionDep, settings: SettingsDep, caller: Eraser) -> ErasureOut:
     """GDPR erasure (admin only): see the README's data-protection section for what stays and for how long."""
-    return _erase(external_id, session, caller)
+    return _erase(external_id, session, caller, settings.outbox_dir)
 
 
 @router.delete("/v1/customers/{external_id}", response_model=ErasureOut, tags=["customers"])
-def delete_customer(external_id: ExternalId, session: SessionDep, caller: Eraser) -> ErasureOut:
+def delete_customer(
+    external_id: ExternalId, session: SessionDep, settings: SettingsDep, caller: Eraser
+) -> ErasureOut:
     """The same erasure as `POST .../erase`: personal data goes, a pseudonymous row stays for the archive."""
-    return _erase(external_id, session, caller)
+    return _erase(external_id, session, caller, settings.outbox_dir)

@@ -12,7 +12,7 @@ from ccm.access.permissions import Permission
 from ccm.customers import service
 from ccm.customers.models import Customer
 from ccm.customers.schemas import Consent, CustomerOut, CustomerUpsert, Timeline
-from ccm.dependencies import SessionDep, require
+from ccm.dependencies import ReadSessionDep, SessionDep, require
 from ccm.engagement.service import engagement_summary, timeline
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
@@ -51,14 +51,14 @@ def upsert_customer(
 
 
 @router.get("/{external_id}", response_model=CustomerOut)
-def get_customer(external_id: ExternalId, session: SessionDep, _caller: Reader) -> CustomerOut:
+def get_customer(external_id: ExternalId, session: ReadSessionDep, _caller: Reader) -> CustomerOut:
     return customer_out(session, service.get_customer(session, external_id))
 
 
 @router.get("/{external_id}/timeline", response_model=Timeline)
 def get_timeline(
     external_id: ExternalId,
-    session: SessionDep,
+    session: ReadSessionDep,
     _caller: Reader,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,

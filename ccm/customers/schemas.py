@@ -61,6 +61,10 @@ def normalise_timezone(value: str) -> str:
 class CustomerUpsert(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Internationalised addresses are welcome (RFC 6531): email-validator NFC-normalises the local part and
+    # gives an IDN domain in Unicode even when it arrives as punycode, so each address has one stored form
+    # (the service lower-cases it). Punycode and SMTPUTF8 are the wire's business (renderers.mime,
+    # delivery.smtp).
     email: Annotated[EmailStr, Field(max_length=320)] | None = None
     phone: Annotated[str, Field(max_length=20)] | None = None
     locale: Annotated[str, Field(max_length=35)] = "en"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends
 
+from ccm.database import utcnow
 from ccm.dependencies import SettingsDep
 from ccm.engagement.tokens import TokenPurpose, TokensDep, TokenSigner
 
@@ -15,6 +17,12 @@ from ccm.engagement.tokens import TokenPurpose, TokensDep, TokenSigner
 class EngagementLinks:
     base_url: str
     tokens: TokenSigner
+    document_link_days: int = 90
+
+    @property
+    def token_key_id(self) -> str | None:
+        """The id of the key the tokens are signed with (recorded with each message, for re-rendering)."""
+        return self.tokens.key_id
 
     def click_url(self, message_id: str, url: str) -> str:
         """A tracked link, except for the service's own unsubscribe links, which stay direct."""
@@ -30,11 +38,14 @@ class EngagementLinks:
         return f"{self.base_url}/u/{token}"
 
     def document_url(self, message_id: str) -> str:
-        return f"{self.base_url}/d/{self.tokens.sign(TokenPurpose.DOCUMENT, {'m': message_id})}"
+        """A link to the archived document that stops working `document_link_days` after it is issued."""
+        expires = utcnow() + timedelta(days=self.document_link_days)
+        token = self.tokens.sign(TokenPurpose.DOCUMENT, {"m": message_id, "exp": int(expires.timestamp())})
+        return f"{self.base_url}/d/{token}"
 
 
 def get_links(settings: SettingsDep, tokens: TokensDep) -> EngagementLinks:
-    return EngagementLinks(settings.base_url, tokens)
+    return EngagementLinks(settings.base_url, tokens, settings.document_link_days)
 
 
 LinksDep = Annotated[EngagementLinks, Depends(get_links)]

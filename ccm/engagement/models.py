@@ -21,6 +21,7 @@ class EventType(StrEnum):
     CANCELLED = "cancelled"
     REQUEUED = "requeued"
     RESUMED = "resumed"
+    PROVIDER_FAILED = "provider_failed"  # failover passed a provider over (one per leg); the hand-off went on
     SUPPRESSED = "suppressed"
     COMPLAINED = "complained"
     FAILED = "failed"

@@ -1,1 +1,2 @@
-"""What operators watch: Prometheus metrics (counters per process, queue depth from the database)."""
+"""What operators use: Prometheus metrics (counters per process, queue depth from the database) and the
+API-key administration endpoints."""

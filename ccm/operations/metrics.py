@@ -12,6 +12,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlmodel import Session
 
+from delivery.base import DeliveryResult
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 HANDOFFS = Counter(
@@ -32,6 +34,13 @@ RESUMED_HANDOFFS = Counter(
     ["channel"],
     registry=REGISTRY,
 )
+PROVIDER_FAILURES = Counter(
+    "ccm_provider_failures_total",
+    "Providers that failover passed over during a hand-off, by provider and reason (transient_error,"
+    " circuit_open); the hand-off's own outcome is in ccm_handoffs_total.",
+    ["provider", "reason"],
+    registry=REGISTRY,
+)
 RENDER_SECONDS = Histogram(
     "ccm_render_seconds",
     "Time to render and compose the exact bytes of one message.",
@@ -46,6 +55,12 @@ HANDOFF_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     registry=REGISTRY,
 )
+
+
+def count_provider_failures(result: DeliveryResult) -> None:
+    """Count every provider failover passed over on the way to `result` (one per failed leg)."""
+    for leg in result.failed_legs:
+        PROVIDER_FAILURES.labels(leg.provider, leg.reason.value).inc()
 
 
 QUEUE_DEPTH = text("SELECT status, lane, count(*) FROM messages GROUP BY status, lane")

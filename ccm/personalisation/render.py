@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from ccm.channels import RenderOptions, channel_keys, get_channel
+from ccm.channels.bounded import INTERACTIVE, bounded, render_sources, render_sources_many
 from ccm.errors import Unprocessable
-from renderers.environment import render_text
-from renderers.errors import MissingVariableError, RenderError
+from ccm.settings import Settings
+from renderers.errors import MissingVariableError, RenderError, RenderLimitExceeded
 
 
 def sources_for(parts: dict[str, Any], channels: list[str]) -> list[tuple[str, str]]:
@@ -24,21 +25,54 @@ def sources_for(parts: dict[str, Any], channels: list[str]) -> list[tuple[str, s
 
 
 def check_renders(
-    parts: dict[str, Any], channels: list[str], context: dict[str, Any], options: RenderOptions
+    settings: Settings,
+    parts: dict[str, Any],
+    channels: list[str],
+    context: dict[str, Any],
+    options: RenderOptions,
 ) -> None:
-    """Render every Jinja source now (cheap), so a missing variable is a 422 at the API, not a failed send.
+    """Render every Jinja source now, in the render pool, so a missing variable is a 422 at the API, not a
+    failed send, and a template that burns is stopped here under the render limits.
 
-    Variables the service adds at send time (the unsubscribe link) get a stand-in here.
+    Variables the service adds at send time (the unsubscribe link) get a realistic stand-in here.
     """
-    checked = {"unsubscribe_url": "https://unsubscribe.invalid/", **context}
-    for where, source in sources_for(parts, channels):
-        try:
-            render_text(source, checked, locale=options.locale, timezone=options.timezone)
-        except RenderError as error:
-            raise as_api_error(error, where) from error
+    sources = sources_for(parts, channels)
+    try:
+        bounded(settings, INTERACTIVE, render_sources, sources, with_stand_ins(settings, context), options)
+    except RenderError as error:
+        raise as_api_error(error, error.field or "template") from error
+
+
+def check_renders_each(
+    settings: Settings,
+    checks: list[tuple[dict[str, Any], list[str], dict[str, Any], RenderOptions]],
+) -> list[Unprocessable | None]:
+    """The same check for many sends — (parts, channels, context, options) each — in one pool call: each
+    one's 422, or None. A limit stops the whole call; it is charged to every send in it."""
+    batch = [
+        (sources_for(parts, channels), with_stand_ins(settings, context), options)
+        for parts, channels, context, options in checks
+    ]
+    if not batch:
+        return []
+    try:
+        failures = bounded(settings, INTERACTIVE, render_sources_many, batch)
+    except RenderError as error:
+        return [as_api_error(error, error.field or "template")] * len(batch)
+    return [None if f is None else as_api_error(f, f.field or "template") for f in failures]
+
+
+def with_stand_ins(settings: Settings, context: dict[str, Any]) -> dict[str, Any]:
+    """The context plus what the service adds at send time, shaped as the real thing would be."""
+    return {"unsubscribe_url": f"{settings.base_url}/u/check", **context}
 
 
 def as_api_error(error: RenderError, where: str) -> Unprocessable:
+    if isinstance(error, RenderLimitExceeded):
+        field = where if where.startswith("parts.") else f"parts.{where}"
+        return Unprocessable(
+            f"{where}: {error.message}", field=field, code="render_limit", extra={"limit": error.limit}
+        )
     if isinstance(error, MissingVariableError):
         return Unprocessable(
             f"missing variable '{error.variable}' (used in {where})",

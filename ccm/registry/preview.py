@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ccm.channels import RenderOptions, Tracking, channels_of, get_channel
+from ccm.channels import RenderOptions, channels_of, get_channel
+from ccm.channels.bounded import render_bounded
 from ccm.customers.schemas import normalise_locale
 from ccm.customers.service import get_customer
 from ccm.errors import Unprocessable
@@ -36,7 +37,18 @@ class Preview:
         }
 
 
-def preview(session: Session, key: str, request: PreviewRequest, settings: Settings) -> Preview:
+@dataclass(frozen=True)
+class PreviewInput:
+    """What a preview renders, read from the database first so no session is held while it renders."""
+
+    version: TemplateVersion
+    locale: str
+    context: dict[str, Any]
+    options: RenderOptions
+
+
+def load_preview(session: Session, key: str, request: PreviewRequest, settings: Settings) -> PreviewInput:
+    """Reads only: the version, the customer's or sample data, the locale; 4xx for what cannot be found."""
     template = service.get_template(session, key)
     if request.version is not None:
         version = service.get_version(session, key, request.version)
@@ -58,11 +70,18 @@ def preview(session: Session, key: str, request: PreviewRequest, settings: Setti
         timezone=str(customer.get("timezone") or "UTC"),
         assets_dir=settings.assets_dir,
     )
+    return PreviewInput(version, locale, context, options)
+
+
+def render_preview(settings: Settings, loaded: PreviewInput) -> Preview:
+    """Every channel part rendered in the render pool (interactive lane), under the render limits."""
     rendered: dict[str, Any] = {}
-    for channel in channels_of(version.parts):
+    for channel in channels_of(loaded.version.parts):
         spec = get_channel(channel)
         try:
-            rendered[channel] = spec.render(version.parts, context, options, Tracking())
+            rendered[channel] = render_bounded(
+                settings, channel, loaded.version.parts, loaded.context, loaded.options
+            )
         except RenderError as error:
             raise as_api_error(error, spec.error_field()) from error
-    return Preview(version, locale, rendered)
+    return Preview(loaded.version, loaded.locale, rendered)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
 from ccm.channels import channels_of
-from ccm.dependencies import SessionDep, SettingsDep, require
+from ccm.dependencies import ReadSessionDep, SessionDep, SettingsDep, require
 from ccm.registry import preview as preview_service
 from ccm.registry import service
 from ccm.registry.models import Template, TemplateVersion
@@ -73,7 +73,7 @@ def create_template(request: TemplateCreate, session: SessionDep, _caller: Write
 
 
 @router.get("", response_model=list[TemplateOut])
-def list_templates(session: SessionDep, _caller: Reader) -> list[TemplateOut]:
+def list_templates(session: ReadSessionDep, _caller: Reader) -> list[TemplateOut]:
     return [
         TemplateOut(**template_out(session, t).model_dump(exclude={"latest"}))
         for t in service.list_templates(session)
@@ -81,12 +81,12 @@ def list_templates(session: SessionDep, _caller: Reader) -> list[TemplateOut]:
 
 
 @router.get("/{key}", response_model=TemplateDetail)
-def get_template(key: KeyPath, session: SessionDep, _caller: Reader) -> TemplateDetail:
+def get_template(key: KeyPath, session: ReadSessionDep, _caller: Reader) -> TemplateDetail:
     return template_out(session, service.get_template(session, key))
 
 
 @router.get("/{key}/versions/{number}", response_model=VersionDetail)
-def get_version(key: KeyPath, number: NumberPath, session: SessionDep, _caller: Reader) -> VersionDetail:
+def get_version(key: KeyPath, number: NumberPath, session: ReadSessionDep, _caller: Reader) -> VersionDetail:
     return version_detail(service.get_version(session, key, number))
 
 
@@ -104,9 +104,11 @@ def publish_version(key: KeyPath, number: NumberPath, session: SessionDep, _call
 
 @router.post("/{key}/preview", response_model=PreviewResponse)
 def preview(
-    key: KeyPath, request: PreviewRequest, session: SessionDep, settings: SettingsDep, _caller: Reader
+    key: KeyPath, request: PreviewRequest, session: ReadSessionDep, settings: SettingsDep, _caller: Reader
 ) -> PreviewResponse:
-    result = preview_service.preview(session, key, request, settings)
+    loaded = preview_service.load_preview(session, key, request, settings)
+    session.commit()  # no database lock is held while the author's template renders
+    result = preview_service.render_preview(settings, loaded)
     return PreviewResponse(
         template=key,
         version=result.version.number,

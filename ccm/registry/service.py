@@ -78,8 +78,20 @@ def _add_version(session: Session, template: Template, request: VersionCreate) -
 
 
 def publish(session: Session, key: str, number: int) -> TemplateVersion:
-    """Make a version the one sends use; publishing it again is a no-op, its content never changes."""
+    """Make a version the one sends use; publishing it again is a no-op, its content never changes.
+
+    Sends use the newest published version, so publishing an older one would change nothing: that is a
+    409 `version_superseded` (to go back, save the old content as a new version and publish that).
+    """
     version = get_version(session, key, number)
+    live = published_version(session, get_template(session, key))
+    if live is not None and live.number > number:
+        raise Conflict(
+            f"version {number} of '{key}' is older than the published version {live.number}, which sends"
+            " keep using; to go back to it, save its content as a new version and publish that",
+            field="version",
+            code="version_superseded",
+        )
     if version.status != VersionStatus.PUBLISHED:
         version.status = VersionStatus.PUBLISHED
         version.published_at = utcnow()

@@ -1,4 +1,4 @@
-"""Who is looking at a page: the session cookie -> a live API key -> its role's permissions.
+"""Who is looking at a page: the session cookie -> a live session row -> a live API key -> its permissions.
 
 Page handlers declare `Annotated[Viewer, Depends(page_viewer(Permission.X))]`; form handlers use
 `form_viewer`, which also checks the CSRF token. Failures raise the exceptions below, which
@@ -16,10 +16,9 @@ from fastapi import Depends, Form, Request
 
 from ccm.access.models import ApiKey, Role
 from ccm.access.permissions import GRANTS, Permission, allows
-from ccm.access.service import get_live_key
+from ccm.access.sessions import session_key
 from ccm.dependencies import SessionDep, SettingsDep
-from ccm.engagement.tokens import TokensDep
-from ccm.web.session import SESSION_COOKIE, csrf_matches, csrf_token, session_key_id
+from ccm.web.session import SESSION_COOKIE, csrf_matches, csrf_token
 
 
 @dataclass(frozen=True)
@@ -105,14 +104,11 @@ def _requested_path(request: Request) -> str | None:
     return safe_next(request.url.path + (f"?{query}" if query else ""))
 
 
-def current_viewer(
-    request: Request, session: SessionDep, settings: SettingsDep, tokens: TokensDep
-) -> Viewer | None:
-    """The viewer of a valid session whose key is still live, or None."""
+def current_viewer(request: Request, session: SessionDep, settings: SettingsDep) -> Viewer | None:
+    """The viewer of a live session (not signed out, not expired) whose key is still live, or None."""
     request.state.db = session  # for PageRoute, which rolls it back when a service error becomes a page
     token = request.cookies.get(SESSION_COOKIE, "")
-    key_id = session_key_id(tokens, token) if token else None
-    api_key = get_live_key(session, key_id) if key_id is not None else None
+    api_key = session_key(session, token)
     if api_key is None:
         return None
     viewer = Viewer(api_key=api_key, csrf=csrf_token(settings.secret_key, token))
@@ -143,7 +139,6 @@ def form_viewer(permission: Permission | None) -> Callable[..., Viewer]:
     def check(
         request: Request,
         settings: SettingsDep,
-        tokens: TokensDep,
         viewer: MaybeViewer,
         csrf_token: Annotated[str, Form(max_length=200)] = "",
     ) -> Viewer:

@@ -2,6 +2,8 @@
 and the document link. Every one needs a valid signed token; a token that fails verification is a plain
 404: no redirect, no hint, nothing recorded. What they record goes onto the customer's timeline through
 `ccm.engagement`; they live in the web layer because they resolve messages and serve archived documents.
+Documents are archive data: their links expire, stop working once the customer is erased (410, since the
+link was genuine), and every fetch is written to the compliance audit log.
 """
 
 from __future__ import annotations
@@ -12,23 +14,30 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from archive import ObjectNotFound
+from ccm.archiving.crypto import KeyDestroyed
 from ccm.archiving.service import find_entry, read_payload
 from ccm.archiving.vault import VaultDep
 from ccm.channels import get_channel, is_channel
 from ccm.communications.models import Message
+from ccm.compliance.audit import log_access
+from ccm.compliance.erasure import is_erased
 from ccm.customers.models import Customer
 from ccm.customers.service import unsubscribe
-from ccm.dependencies import SessionDep
+from ccm.database import utcnow
+from ccm.dependencies import SessionDep, SettingsDep
 from ccm.engagement.models import EventType
 from ccm.engagement.service import record_message_event
 from ccm.engagement.tokens import TokenPurpose, TokensDep, TokenSigner
-from ccm.errors import NotFound, ServiceUnavailable
+from ccm.errors import Gone, NotFound, ServiceUnavailable
 from ccm.web.rendering import render_page
 
 router = APIRouter(tags=["engagement"])
 Token = Annotated[str, Path(min_length=10, max_length=4096)]
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = {"Cache-Control": "no-store, private", "X-Robots-Tag": "noindex"}
+DOCUMENT_READER = "customer-link"
+"""The audit log's actor for a document fetched through its signed link (no API key involved)."""
 
 
 def _message_for(
@@ -92,18 +101,43 @@ def _unsubscribe_page(
 
 
 @router.get(
-    "/d/{token}", response_class=Response, responses={200: {"content": {"application/pdf": {}}}, 404: {}}
+    "/d/{token}",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 404: {}, 410: {}},
 )
-def document(token: Token, tokens: TokensDep, vault: VaultDep, session: SessionDep) -> Response:
-    """The archived PDF itself, so the customer sees exactly the document that was issued."""
-    message, _ = _message_for(tokens, session, TokenPurpose.DOCUMENT, token)
+def document(
+    token: Token, tokens: TokensDep, vault: VaultDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The archived PDF itself, so the customer sees exactly the document that was issued; while the link
+    is current and the customer not erased, and audited like any other read of the archive."""
+    message, payload = _message_for(tokens, session, TokenPurpose.DOCUMENT, token)
+    if utcnow().timestamp() >= _document_expiry(payload, message, settings.document_link_days):
+        raise Gone("this document link has expired", code="link_expired")
+    if is_erased(session, message.customer_id):
+        raise Gone("this document is no longer available")
     entry = find_entry(session, message.id)
     if entry is None or entry.content_type != "application/pdf":
         raise NotFound("document not found", code="link_not_found")
     try:
         data = read_payload(vault, entry)
+    except (KeyDestroyed, ObjectNotFound) as error:  # purged at the end of its retention
+        raise Gone("this document is no longer available") from error
     except Exception as error:
         raise ServiceUnavailable("document temporarily unavailable") from error
     record_message_event(session, message, EventType.DOCUMENT_VIEWED)
+    log_access(
+        session, None, "document", {"template": message.template_key}, [message.id], anonymous=DOCUMENT_READER
+    )
     headers = {**NO_STORE, "Content-Disposition": f'inline; filename="{message.template_key}.pdf"'}
     return Response(data, media_type="application/pdf", headers=headers)
+
+
+def _document_expiry(payload: dict[str, Any], message: Message, days: int) -> float:
+    """The link's signed `exp` (Unix seconds); links signed before links expired count as issued when the
+    message was created, so none of them lives forever."""
+    expires = payload.get("exp")
+    if expires is None:
+        return message.created_at.timestamp() + days * 86_400
+    if isinstance(expires, bool) or not isinstance(expires, int | float):  # we never sign one: refuse it
+        raise NotFound("link not found", code="link_not_found")
+    return float(expires)

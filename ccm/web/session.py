@@ -1,38 +1,34 @@
-"""Signed-in state for the web UI: the session cookie's token and the CSRF tokens bound to it.
+"""Signed-in state for the web UI: the session cookie, its server-side row, and the CSRF tokens bound to it.
 
-The cookie holds only a signed `{"k": api_key_id, "exp": unix_ts}`, never the API key, so every page can
-re-check that the key is still live; revoking a key ends its sessions at once.
+The cookie holds a random token, never the API key; the row it names (`ccm.access.sessions`) is checked on
+every page, so signing out or revoking the key ends the session at once, not when the cookie expires.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import time
+from datetime import datetime, timedelta
 
-from ccm.engagement.tokens import TokenPurpose, TokenSigner
+from sqlmodel import Session
+
+from ccm.access.sessions import purge_sessions, start_session
 
 SESSION_COOKIE = "ccm_session"
 LOGIN_COOKIE = "ccm_login"
 COOKIE_PATH = "/ui"
-SESSION_SECONDS = 8 * 3600
+SESSION_LIFETIME = timedelta(hours=8)
+SESSION_SECONDS = int(SESSION_LIFETIME.total_seconds())
 
 
-def issue_session(tokens: TokenSigner, api_key_id: int, *, now: float | None = None) -> str:
-    """A session token for `api_key_id` that expires after SESSION_SECONDS."""
-    issued = time.time() if now is None else now
-    return tokens.sign(TokenPurpose.SESSION, {"k": api_key_id, "exp": int(issued) + SESSION_SECONDS})
+def issue_session(session: Session, api_key_id: int, *, now: datetime | None = None) -> str:
+    """A session for `api_key_id` ending after SESSION_LIFETIME; the cookie's token (shown only now).
 
-
-def session_key_id(tokens: TokenSigner, token: str, *, now: float | None = None) -> int | None:
-    """The API key id of a genuine, unexpired session token; None for anything else."""
-    payload = tokens.verify(TokenPurpose.SESSION, token)
-    if payload is None:
-        return None
-    key_id, expires = payload.get("k"), payload.get("exp")
-    if not isinstance(key_id, int) or not isinstance(expires, int) or isinstance(key_id, bool):
-        return None
-    return key_id if expires > (time.time() if now is None else now) else None
+    Expired rows are cleared on the way: sign-ins are rare enough that this costs nothing, and no job is
+    needed to keep the table small.
+    """
+    purge_sessions(session, now=now)
+    return start_session(session, api_key_id, lifetime=SESSION_LIFETIME, now=now)
 
 
 def csrf_token(secret: str, bound_to: str) -> str:

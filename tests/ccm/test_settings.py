@@ -45,3 +45,13 @@ def test_settings_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.
     assert settings.port == 9123
     assert settings.base_url == "http://127.0.0.1:9123"
     assert settings.email_domain == "acme.test"
+
+
+@pytest.mark.parametrize(
+    ("email_from", "domain"),
+    [("Shop <shop@bücher.de>", "xn--bcher-kva.de"), ("shop@straße.de", "xn--strae-oqa.de")],
+)
+def test_message_id_domain_is_punycode(tmp_path: Path, email_from: str, domain: str) -> None:
+    """A Message-ID is ASCII, so an IDN sender domain goes into it in punycode (IDNA 2008)."""
+    settings = Settings(_env_file=None, data_dir=tmp_path, email_from=email_from)  # type: ignore[call-arg]
+    assert settings.email_domain == domain

@@ -18,6 +18,7 @@ from delivery import (
     list_outbox,
     read_outbox,
 )
+from delivery.outbox import delete_outbox_entry
 
 CONTENT_TYPES: dict[str, str] = {
     Channel.EMAIL: "message/rfc822",
@@ -190,3 +191,41 @@ def test_unwritable_directory_is_transient(tmp_path: Path) -> None:
     result = outbox.send(message("m1"))
 
     assert result.outcome is Outcome.TRANSIENT_ERROR
+
+
+def test_delete_removes_payload_and_meta_of_that_message_only(tmp_path: Path) -> None:
+    OutboxProvider(tmp_path, Channel.EMAIL).send(message("m-1"))
+    OutboxProvider(tmp_path, Channel.SMS).send(message("m-2", Channel.SMS, b"{}"))
+    OutboxProvider(tmp_path, Channel.PDF).send(message("m-3", Channel.PDF, b"%PDF-1.7"))
+    OutboxProvider(tmp_path, Channel.EMAIL).send(message("m-10"))
+
+    assert delete_outbox_entry(tmp_path, "m-1")
+    assert delete_outbox_entry(tmp_path, "m-2")
+    assert delete_outbox_entry(tmp_path, "m-3")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-10.eml", "m-10.meta.json"]
+    assert [e.message_id for e in list_outbox(tmp_path)] == ["m-10"]
+    with pytest.raises(KeyError):
+        read_outbox(tmp_path, "m-1")
+
+
+def test_delete_of_a_payload_without_meta_still_removes_it(tmp_path: Path) -> None:
+    (tmp_path / "half.pdf").write_bytes(b"%PDF")  # a crash between the payload and the meta file
+
+    assert delete_outbox_entry(tmp_path, "half")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("message_id", ["../escape", "a/b", "..", ".hidden", "", "unknown"])
+def test_delete_of_unsafe_or_unknown_ids_removes_nothing(tmp_path: Path, message_id: str) -> None:
+    box = tmp_path / "outbox"
+    OutboxProvider(box, Channel.EMAIL).send(message("kept"))
+    (tmp_path / "escape.eml").write_bytes(b"outside the outbox")
+
+    assert not delete_outbox_entry(box, message_id)
+    assert sorted(p.name for p in box.iterdir()) == ["kept.eml", "kept.meta.json"]
+    assert (tmp_path / "escape.eml").exists()
+
+
+def test_delete_in_a_missing_directory_removes_nothing(tmp_path: Path) -> None:
+    assert not delete_outbox_entry(tmp_path / "never-created", "m-1")

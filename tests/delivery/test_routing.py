@@ -25,6 +25,7 @@ from delivery import (
     RateLimiter,
     SmtpProvider,
 )
+from delivery.base import FailureReason, ProviderFailure
 from tests.fixtures.smtp import SmtpServerFactory
 
 PAYLOAD = b"From: shop@example.com\r\nTo: anna@example.org\r\nSubject: hi\r\n\r\nhello\r\n"
@@ -152,6 +153,72 @@ def test_half_open_breaker_lets_one_probe_through() -> None:
     assert not breaker.allow()  # everyone else waits for its outcome
     breaker.record_success()
     assert breaker.allow() and breaker.allow()
+
+
+def test_a_failover_that_ends_well_still_names_the_failed_leg() -> None:
+    a, b = ScriptedProvider("a", Outcome.TRANSIENT_ERROR), ScriptedProvider("b")
+
+    result = FailoverProvider([a, b]).send(email())
+
+    assert result.accepted and result.provider == "b"
+    assert result.failed_legs == (
+        ProviderFailure("a", FailureReason.TRANSIENT_ERROR, "a says transient_error"),
+    )
+
+
+def test_a_first_time_acceptance_has_no_failed_legs() -> None:
+    result = FailoverProvider([ScriptedProvider("a"), ScriptedProvider("b")]).send(email())
+
+    assert result.provider == "a" and result.failed_legs == ()
+
+
+def test_every_leg_is_named_when_no_provider_takes_it() -> None:
+    clock = FakeClock()
+    a = ScriptedProvider("a", Outcome.TRANSIENT_ERROR)
+    b = ScriptedProvider("b", Outcome.TRANSIENT_ERROR)
+    failover = FailoverProvider([a, b], failure_threshold=1, cooldown=60, clock=clock, name="route")
+    failover.send(email("opens-a-and-b"))
+
+    result = failover.send(email("both-open"))
+
+    assert result.outcome is Outcome.TRANSIENT_ERROR and result.provider == "route"
+    assert [(leg.provider, leg.reason) for leg in result.failed_legs] == [
+        ("a", FailureReason.CIRCUIT_OPEN),
+        ("b", FailureReason.CIRCUIT_OPEN),
+    ]
+    assert result.detail == "no provider took it: a: skipped, circuit open; b: skipped, circuit open"
+    assert a.calls == b.calls == 1
+
+
+def test_a_raising_leg_is_a_transient_failure_with_its_exception() -> None:
+    class Broken(ScriptedProvider):
+        def send(self, message: OutgoingMessage) -> DeliveryResult:
+            raise TimeoutError("read timed out")
+
+    result = FailoverProvider([Broken("a"), ScriptedProvider("b")]).send(email())
+
+    assert result.failed_legs == (
+        ProviderFailure("a", FailureReason.TRANSIENT_ERROR, "raised TimeoutError: read timed out"),
+    )
+
+
+def test_a_permanent_refusal_after_failover_keeps_its_bounce_and_the_legs() -> None:
+    class Rejecting(ScriptedProvider):
+        def send(self, message: OutgoingMessage) -> DeliveryResult:
+            return DeliveryResult(Outcome.PERMANENT_ERROR, self.name, None, "550 no such user", True)
+
+    result = FailoverProvider([ScriptedProvider("a", Outcome.TRANSIENT_ERROR), Rejecting("b")]).send(email())
+
+    assert result.outcome is Outcome.PERMANENT_ERROR and result.provider == "b"
+    assert result.recipient_rejected  # a hard bounce stays one when it came after a failed leg
+    assert [leg.provider for leg in result.failed_legs] == ["a"]
+    assert result.detail == "a: a says transient_error; 550 no such user"
+
+
+def test_failed_legs_are_immutable_values() -> None:
+    leg = ProviderFailure("a", FailureReason.TRANSIENT_ERROR, "x")
+    with pytest.raises(AttributeError):
+        leg.provider = "b"  # type: ignore[misc]
 
 
 def test_failover_refuses_mixed_channels_and_duplicate_names() -> None:

@@ -1,4 +1,5 @@
-"""SNS signature verification (v1 SHA1, v2 SHA256) and SES event parsing, with a certificate we make."""
+"""SNS signature verification (v1 SHA1, v2 SHA256) and SES event parsing, with a certificate we make;
+certificates only from SNS hosts of real-shaped regions, and a failed download not repeated for a while."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ TOPIC = "arn:aws:sns:eu-west-1:123456789012:ccm-ses-events"
 
 
 class Signer:
-    """Plays SNS: a key, its self-signed certificate, and a fetcher that counts the downloads."""
+    """Plays SNS: a key, its self-signed certificate, and a fetcher that counts the downloads (and fails
+    while `down`)."""
 
     def __init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -46,9 +48,12 @@ class Signer:
             .public_bytes(serialization.Encoding.PEM)
         )
         self.fetched: list[str] = []
+        self.down = False
 
     def fetch(self, url: str) -> bytes:
         self.fetched.append(url)
+        if self.down:
+            raise OSError("connection refused")
         return self.cert_pem
 
     def sign(self, message: dict[str, Any], version: str = "2") -> dict[str, Any]:
@@ -70,6 +75,7 @@ def signer() -> Signer:
 @pytest.fixture
 def verifier(signer: Signer) -> SnsMessageVerifier:
     signer.fetched.clear()
+    signer.down = False
     return SnsMessageVerifier(fetcher=signer.fetch)
 
 
@@ -172,6 +178,11 @@ def test_downgraded_signature_version_is_rejected(signer: Signer, verifier: SnsM
         "https://sns.eu-west-1.amazonaws.com:8443/cert.pem",
         "https://sns..amazonaws.com/cert.pem",
         "https://sns.eu-west-1.amazonaws.com/cert.pem?x=.pem",
+        "https://sns.attacker-chosen.amazonaws.com/cert.pem",
+        "https://sns.eu.amazonaws.com/cert.pem",
+        "https://sns.eu-west-1.s3.amazonaws.com/cert.pem",
+        "https://sns.eu-west-1.amazonaws.com.cn/cert.pem",
+        "https://sns.cn-north-1.amazonaws.com.cn.evil.example/cert.pem",
         "",
     ],
 )
@@ -185,15 +196,65 @@ def test_foreign_certificate_url_is_refused_without_fetching(
     assert signer.fetched == []
 
 
-def test_china_region_host_is_allowed() -> None:
-    check_signing_cert_url("https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-x.pem")
+@pytest.mark.parametrize(
+    "host",
+    [
+        "sns.eu-west-1.amazonaws.com",
+        "sns.ap-southeast-2.amazonaws.com",
+        "sns.us-gov-west-1.amazonaws.com",
+        "sns.cn-north-1.amazonaws.com.cn",
+        "sns.cn-northwest-1.amazonaws.com.cn",
+    ],
+)
+def test_sns_hosts_of_known_regions_are_allowed(host: str) -> None:
+    check_signing_cert_url(f"https://{host}/SimpleNotificationService-x.pem")
 
 
-def test_unknown_topic_is_refused(signer: Signer) -> None:
-    verifier = SnsMessageVerifier(fetcher=signer.fetch, topic_arns=["arn:aws:sns:eu-west-1:1:mine"])
+def test_a_failed_certificate_download_is_not_repeated_for_a_while(signer: Signer) -> None:
+    now = [1000.0]
+    verifier = SnsMessageVerifier(fetcher=signer.fetch, failure_ttl=300, clock=lambda: now[0])
+    signed = signer.sign(notification(ses_bounce()))
+    signer.fetched.clear()
+    signer.down = True
+
+    for _ in range(3):
+        with pytest.raises(SnsVerificationError, match="cannot fetch"):
+            verifier.verify(signed)
+    assert signer.fetched == [CERT_URL]
+
+    signer.down = False
+    now[0] += 299
+    with pytest.raises(SnsVerificationError, match="retried after 300 s"):
+        verifier.verify(signed)
+    now[0] += 2
+    assert verifier.verify(signed).type == "Notification"
+    verifier.verify(signed)
+    assert signer.fetched == [CERT_URL, CERT_URL]
+
+
+def test_a_certificate_that_is_not_one_is_a_failure_too(signer: Signer) -> None:
+    fetched: list[str] = []
+
+    def not_a_certificate(url: str) -> bytes:
+        fetched.append(url)
+        return b"<html>captive portal</html>"
+
+    verifier = SnsMessageVerifier(fetcher=not_a_certificate)
+    signed = signer.sign(notification(ses_bounce()))
+    for _ in range(2):
+        with pytest.raises(SnsVerificationError, match="not a PEM certificate"):
+            verifier.verify(signed)
+    assert fetched == [CERT_URL]
+
+
+@pytest.mark.parametrize("topics", [["arn:aws:sns:eu-west-1:1:mine"], []])
+def test_unknown_topic_is_refused_without_fetching(signer: Signer, topics: list[str]) -> None:
+    signer.fetched.clear()
+    verifier = SnsMessageVerifier(fetcher=signer.fetch, topic_arns=topics)
 
     with pytest.raises(SnsVerificationError, match="topic"):
         verifier.verify(signer.sign(notification(ses_bounce())))
+    assert signer.fetched == []
 
 
 def test_subscription_confirmation(signer: Signer, verifier: SnsMessageVerifier) -> None:

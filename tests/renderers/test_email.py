@@ -1,11 +1,14 @@
 """Email rendering: Jinja survives MJML and CSS inlining, links are tracked, text and subject are safe."""
 
 import re
+import subprocess
+import sys
 
 import pytest
 
 from renderers.email import EmailTemplate, check_email_template, render_email
 from renderers.errors import MissingVariableError, RenderError, TemplateSourceError
+from renderers.nesting import MAX_DEPTH
 
 MJML = """<mjml><mj-head><mj-style inline="inline">.total td { font-weight: bold; }</mj-style></mj-head>
 <mj-body>
@@ -119,3 +122,65 @@ def test_check_email_template() -> None:
         check_email_template(EmailTemplate(subject="s", mjml="<mjml><mj-body><mj-section>"))
     with pytest.raises(RenderError):
         check_email_template(EmailTemplate(subject="s"))
+
+
+def _nested(tag: str, depth: int, inner: str = "x") -> str:
+    return f"<{tag}>" * depth + inner + f"</{tag}>" * depth
+
+
+DEEP_MJML = "<mjml><mj-body>" + _nested("mj-wrapper", MAX_DEPTH + 1, "") + "</mj-body></mjml>"
+DEEP_HTML = "<html><body>" + _nested("div", MAX_DEPTH + 1) + "</body></html>"
+
+
+@pytest.mark.parametrize(("body", "field"), [({"mjml": DEEP_MJML}, "mjml"), ({"html": DEEP_HTML}, "html")])
+def test_deep_markup_is_a_source_error_at_save_and_render(body: dict[str, str], field: str) -> None:
+    template = EmailTemplate(subject="s", **body)
+    for attempt in (lambda: check_email_template(template), lambda: render_email(template, {})):
+        with pytest.raises(TemplateSourceError, match="nested more than") as caught:
+            attempt()
+        assert caught.value.field == field
+
+
+def test_markup_nested_by_data_is_refused_too() -> None:
+    template = EmailTemplate(subject="s", html="{% for i in range(n) %}<div>{% endfor %}x")
+    render_email(template, {"n": 10})
+    with pytest.raises(TemplateSourceError, match="nested more than"):
+        render_email(template, {"n": 5000})
+
+
+def test_markup_that_would_overflow_mrml_never_reaches_it() -> None:
+    """5,000 nested wrappers crash MRML with SIGSEGV (no exception to catch), so this runs in a child."""
+    code = (
+        "from renderers.email import EmailTemplate, render_email\n"
+        "from renderers.errors import TemplateSourceError\n"
+        "body = '<mjml><mj-body>' + '<mj-wrapper>' * 5000 + '</mj-wrapper>' * 5000 + '</mj-body></mjml>'\n"
+        "try:\n"
+        "    render_email(EmailTemplate(subject='s', mjml=body), {})\n"
+        "except TemplateSourceError as error:\n"
+        "    print(error)\n"
+    )
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, child.stderr
+    assert "nested more than" in child.stdout
+
+
+@pytest.mark.parametrize(
+    ("subject", "source"),
+    [
+        ("Hi {{ v }}", "{{ " + "(" * 1000 + "1" + ")" * 1000 + " }}"),
+        ("{{ " + "(" * 1000 + "1" + ")" * 1000 + " }}", "<p>x</p>"),
+    ],
+)
+def test_uncompilable_jinja_names_its_part(subject: str, source: str) -> None:
+    with pytest.raises(TemplateSourceError, match="cannot be compiled") as caught:
+        check_email_template(EmailTemplate(subject=subject, html=source))
+    assert caught.value.field == ("subject" if source == "<p>x</p>" else "html")
+
+
+@pytest.mark.parametrize("value", ["Ann\x0c", "Ann\x00", "Ann\x1b[31m", "Ann\x85", "Ann\u2028"])
+def test_subject_refuses_every_control_character(value: str) -> None:
+    template = EmailTemplate(subject="Hello {{ name }}", html="<p>x</p>")
+    with pytest.raises(RenderError, match="control character") as caught:
+        render_email(template, {"name": value})
+    assert caught.value.field == "subject"
+    assert render_email(template, {"name": "Ann\tLee"}).subject == "Hello Ann\tLee"

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from renderers.environment import check_syntax, render_text
+from renderers.environment import TEXT_ENV, check_syntax, render_text
 from renderers.errors import MissingVariableError, RenderError, TemplateSourceError, UnsafeTemplateError
 
 CONTEXT = {"invoice": {"lines": [{"description": "a"}]}, "customer": {"first_name": "Ann"}}
@@ -131,3 +131,44 @@ def test_bad_locale_and_timezone() -> None:
 def test_runtime_errors_become_render_errors_with_line() -> None:
     with pytest.raises(RenderError, match="ZeroDivisionError on line 2"):
         render_text("ok\n{{ 1 / 0 }}", {})
+
+
+DEEP = 1000
+UNCOMPILABLE = {
+    "nested parentheses": "{{ " + "(" * DEEP + "1" + ")" * DEEP + " }}",
+    "nested lists": "{{ " + "[" * DEEP + "]" * DEEP + " }}",
+    "chained filters": "{{ x" + "|e" * DEEP + " }}",
+    "chained additions": "{{ 1" + "+1" * DEEP + " }}",
+    "nested ifs (Python's indentation limit)": "{% if x %}" * 100 + "{% endif %}" * 100,
+    "nested fors (Python's block limit)": "{% for x in y %}" * 50 + "{% endfor %}" * 50,
+    "many elifs (Python's compiler recursion)": "{% if x %}" + "{% elif y %}" * 4 * DEEP + "{% endif %}",
+    "a 5,000-digit literal": "{{ 1" + "0" * 5000 + " }}",
+}
+
+
+@pytest.mark.parametrize("source", UNCOMPILABLE.values(), ids=UNCOMPILABLE.keys())
+def test_source_python_cannot_compile_is_a_source_error(source: str) -> None:
+    """RecursionError, SyntaxError and ValueError from Jinja's parser or Python's compile() never escape."""
+    with pytest.raises(TemplateSourceError, match="cannot be compiled"):
+        check_syntax(source)
+    with pytest.raises(TemplateSourceError, match="cannot be compiled"):
+        render_text(source, {"x": 1, "y": []})
+
+
+def test_nesting_error_names_the_cause() -> None:
+    with pytest.raises(TemplateSourceError, match="nested too deeply"):
+        check_syntax(UNCOMPILABLE["nested parentheses"])
+
+
+def test_memory_error_while_compiling_is_a_source_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def out_of_memory(*_args: object, **_kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(TEXT_ENV, "from_string", out_of_memory)
+    with pytest.raises(TemplateSourceError, match="too large"):
+        check_syntax("{{ 'a memory error nobody has compiled before' }}")
+
+
+def test_recursion_at_render_time_is_a_render_error() -> None:
+    with pytest.raises(RenderError, match="RecursionError"):
+        render_text("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", {})

@@ -3,8 +3,12 @@ download originals and exports, read the audit log. Every search, view and downl
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime, time
+from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
@@ -75,6 +79,34 @@ def _day(value: str, *, end: bool = False) -> datetime | None:
 FormQuery = Annotated[ArchiveQuery, Depends(form_query)]
 
 
+def stored_location(store_url: str, object_key: str) -> str:
+    """Where the object is, as an operator would look for it: the file's path, or its `s3://` URL."""
+    parts = urlsplit(store_url)
+    if parts.scheme == "file":
+        return str(Path(unquote(parts.path)) / object_key)
+    return f"{store_url.rstrip('/')}/{object_key}"
+
+
+def detail_rows(detail: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """An event's detail as (key, value) rows in the writer's order; nested objects get dotted keys."""
+    rows: list[tuple[str, str]] = []
+    for key, value in detail.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            rows.extend(detail_rows(value, f"{name}."))
+        else:
+            rows.append((name, _shown(value)))
+    return rows
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _query_string(request: Request) -> str:
     return "&".join(f"{k}={v}" for k, v in request.query_params.items() if k in FILTERS and v)
 
@@ -130,6 +162,8 @@ def archive_entry(
     context = {
         "viewer": viewer,
         "entry": detail,
+        "location": stored_location(entry.store_url, entry.object_key),
+        "events": [(event, detail_rows(event.detail)) for event in detail.events],
         "view_name": view_name(entry.channel),
         "view": view,
         "title": shown.summary(data) if data is not None else "",

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from ccm.access.service import authenticate
+from ccm.access.sessions import end_session
 from ccm.dependencies import SessionDep, SettingsDep
-from ccm.engagement.tokens import TokensDep
 from ccm.settings import Settings
 from ccm.web.auth import MaybeViewer, Viewer, form_viewer, safe_next
 from ccm.web.errors import PageRoute, login_redirect
@@ -72,9 +72,7 @@ def index(request: Request, viewer: MaybeViewer) -> Response:
 
 
 @router.get("/ui/login")
-def login_page(
-    request: Request, settings: SettingsDep, tokens: TokensDep, next_path: NextParam = None
-) -> Response:
+def login_page(request: Request, settings: SettingsDep, next_path: NextParam = None) -> Response:
     return _login_form(request, settings, safe_next(next_path))
 
 
@@ -82,7 +80,6 @@ def login_page(
 def login(
     request: Request,
     settings: SettingsDep,
-    tokens: TokensDep,
     session: SessionDep,
     api_key: Annotated[str, Form(max_length=500)] = "",
     next_path: Annotated[str, Form(alias="next", max_length=2000)] = "",
@@ -99,10 +96,13 @@ def login(
     if caller is None or caller.id is None:
         message = "That API key is not valid, or it has been revoked."
         return _login_form(request, settings, target, error=message, status_code=401)
+    end_session(session, request.cookies.get(SESSION_COOKIE, ""))  # signing in again replaces a session
+    token = issue_session(session, caller.id)
+    session.commit()  # the row exists before the browser follows the redirect with its cookie
     response = RedirectResponse(target or "/ui", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        issue_session(tokens, caller.id),
+        token,
         max_age=SESSION_SECONDS,
         path=COOKIE_PATH,
         httponly=True,
@@ -115,9 +115,14 @@ def login(
 
 @router.post("/ui/logout")
 def logout(
-    settings: SettingsDep, tokens: TokensDep, _viewer: Annotated[Viewer, Depends(form_viewer(None))]
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    _viewer: Annotated[Viewer, Depends(form_viewer(None))],
 ) -> Response:
-    """Forget the cookie. The token itself stays valid until it expires unless the key is revoked."""
+    """End the session row, then forget the cookie: a copy of the cookie kept anywhere opens nothing."""
+    end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    session.commit()  # ended before the browser hears so
     response = RedirectResponse("/ui/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, secure=_secure(settings), httponly=True)
     return response

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session
 
 from ccm.access.permissions import Permission
@@ -16,7 +17,7 @@ from ccm.dependencies import SessionDep, SettingsDep
 from ccm.errors import ApiError, NotFound
 from ccm.registry import service
 from ccm.registry.models import Category, Template
-from ccm.registry.preview import Preview, preview
+from ccm.registry.preview import Preview, load_preview, render_preview
 from ccm.registry.schemas import PreviewRequest
 from ccm.settings import Settings
 from ccm.web.auth import Viewer, page_viewer
@@ -32,6 +33,7 @@ PREVIEW_VIEWS = frozenset(path.stem for path in (TEMPLATES_DIR / "ui" / "preview
 """The preview partials there are; a spec naming another falls back to "text"."""
 DOCUMENT_VIEW = "pdf"
 """The preview partial that frames a rendered document (served by `pdf_preview` below)."""
+RemoteImagesQuery = Annotated[bool, Query(description="let this view's previews load https: images")]
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,18 @@ def list_context(session: Session, viewer: Viewer) -> dict[str, Any]:
     }
 
 
+def preview_images_policy(remote_images: bool) -> str:
+    """Previews show no remote images unless asked: loading one tells its server someone looked."""
+    images = "'self' data: https:" if remote_images else "'self' data:"
+    return content_security_policy(images=images)
+
+
+def page_url(key: str, number: int, customer_id: str, *, remote_images: bool) -> str:
+    """This template page for a version and data, with or without remote images."""
+    query = {"version": number, "customer_id": customer_id, "remote_images": 1 if remote_images else ""}
+    return f"/ui/templates/{key}?{urlencode({k: v for k, v in query.items() if v})}"
+
+
 def pdf_preview_url(key: str, number: int, customer_id: str) -> str:
     query = f"?customer_id={customer_id}" if customer_id else ""
     return f"/ui/templates/{key}/versions/{number}/preview.pdf{query}"
@@ -84,7 +98,9 @@ def pdf_preview_url(key: str, number: int, customer_id: str) -> str:
 
 def _preview(session: Session, settings: Settings, key: str, number: int, customer_id: str) -> Preview:
     request = PreviewRequest(version=number, customer_id=customer_id or None)
-    return preview(session, key, request, settings)
+    loaded = load_preview(session, key, request, settings)
+    session.commit()  # no database lock is held while the author's template renders
+    return render_preview(settings, loaded)
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,7 @@ def detail_page(
     customer_id: str,
     forms: TemplateForms | None = None,
     status_code: int = 200,
+    remote_images: bool = False,
 ) -> Response:
     """The template page; authoring handlers call it too, to show a rejected draft next to its errors."""
     template = service.get_template(session, key)
@@ -137,11 +154,13 @@ def detail_page(
         result = _preview(session, settings, key, shown.number, customer_id)
     except ApiError as error:
         preview_error = error.message
+    live = service.published_version(session, template)
     customers: list[Customer] = list_customers(session, limit=PICKER_SIZE)
     context = {
         "viewer": viewer,
         "template": template,
         "versions": [(v, channels_of(v.parts)) for v in versions],
+        "live_number": live.number if live else None,
         "shown": shown,
         "preview": result,
         "preview_error": preview_error,
@@ -151,8 +170,10 @@ def detail_page(
         "customers": customers,
         "forms": forms or TemplateForms(draft=PartsForm.from_version(shown.parts, shown.sample_data)),
         "can_write": viewer.may(Permission.TEMPLATES_WRITE),
+        "remote_images": remote_images,
+        "images_toggle_url": page_url(key, shown.number, customer_id, remote_images=not remote_images),
     }
-    csp = content_security_policy(images="'self' data: https:")
+    csp = preview_images_policy(remote_images)
     return ui_page(request, "ui/template_detail.html", context, status_code=status_code, csp=csp)
 
 
@@ -170,8 +191,19 @@ def template_detail(
     viewer: Reader,
     version: VersionQuery = None,
     customer_id: CustomerQuery = "",
+    remote_images: RemoteImagesQuery = False,
 ) -> Response:
-    return detail_page(request, session, settings, viewer, key, number=version, customer_id=customer_id)
+    """The template page; `?remote_images=1` lets this one view's previews load remote (https:) images."""
+    return detail_page(
+        request,
+        session,
+        settings,
+        viewer,
+        key,
+        number=version,
+        customer_id=customer_id,
+        remote_images=remote_images,
+    )
 
 
 @router.get("/ui/templates/{key}/versions/{number}/preview.pdf")

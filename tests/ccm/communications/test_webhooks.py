@@ -1,61 +1,77 @@
-"""Inbound provider events: SES bounces and complaints via signed SNS notifications, and SMTP bounce
-messages (DSNs) posted to `/v1/bounces`, applied to the message and the customer record."""
+"""Inbound provider events: SES bounces and complaints via signed SNS notifications (refused until the
+SNS topic is configured, verified off the event loop), and SMTP bounce messages (DSNs) posted to
+`/v1/bounces`, applied to the message and the customer record."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
+import pytest
+from sqlmodel import Session
+
 from ccm.access.models import Role
+from ccm.communications.models import Message
 from delivery import SnsMessageVerifier
-from tests.ccm.conftest import INVOICE, WELCOME, Service, send
+from tests.ccm.conftest import INVOICE, WELCOME, Service, ServiceFactory, send
 from tests.delivery.test_sns_notifications import Signer
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ccm-ses-events"
+COMPLAINT = {
+    "notificationType": "Complaint",
+    "mail": {"messageId": "0100018f-ses-id"},
+    "complaint": {
+        "complaintFeedbackType": "abuse",
+        "complainedRecipients": [{"emailAddress": "giulia.rossi@example.com"}],
+    },
+}
 
 
-def test_ses_bounce_and_complaint_via_sns_suppress_and_record(
-    service: Service, customer: dict[str, Any]
-) -> None:
-    signer = Signer()
+@pytest.fixture
+def signer() -> Signer:
+    return Signer()
+
+
+@pytest.fixture
+def ses_service(service_factory: ServiceFactory, signer: Signer, customer: dict[str, Any]) -> Service:
+    """The service with CCM_SNS_TOPIC_ARNS set, fetching certificates from the test signer."""
+    service = service_factory(sns_topic_arns=[TOPIC])
     service.runtime.sns_verifier = SnsMessageVerifier(fetcher=signer.fetch, topic_arns=[TOPIC])
-    message_id = send(service, WELCOME, "ses-1")
+    return service
+
+
+def notification(signer: Signer, event: dict[str, Any]) -> dict[str, Any]:
+    return signer.sign(
+        {
+            "Type": "Notification",
+            "MessageId": "sns-1",
+            "TopicArn": TOPIC,
+            "Message": json.dumps(event),
+            "Timestamp": "2026-11-23T10:00:00.000Z",
+        }
+    )
+
+
+def sent_through_ses(service: Service, key: str) -> str:
+    """Send and hand off a welcome email, then pretend SES carried it: SES events name its provider id."""
+    message_id = send(service, WELCOME, key)
     service.work()
-    # pretend SES carried it: the provider id is what SES events name
-    from sqlmodel import Session
-
-    from ccm.communications.models import Message
-
     with Session(service.runtime.engine) as session:
         row = session.get(Message, message_id)
         assert row is not None
         row.provider_message_id = "0100018f-ses-id"
         session.add(row)
         session.commit()
+    return message_id
 
-    def notification(event: dict[str, Any]) -> dict[str, Any]:
-        import json
 
-        return signer.sign(
-            {
-                "Type": "Notification",
-                "MessageId": "sns-1",
-                "TopicArn": TOPIC,
-                "Message": json.dumps(event),
-                "Timestamp": "2026-11-23T10:00:00.000Z",
-            }
-        )
-
-    complaint = {
-        "notificationType": "Complaint",
-        "mail": {"messageId": "0100018f-ses-id"},
-        "complaint": {
-            "complaintFeedbackType": "abuse",
-            "complainedRecipients": [{"emailAddress": "giulia.rossi@example.com"}],
-        },
-    }
-    forged = notification(complaint) | {"Message": '{"notificationType": "Delivery"}'}
+def test_ses_bounce_and_complaint_via_sns_suppress_and_record(ses_service: Service, signer: Signer) -> None:
+    service = ses_service
+    sent_through_ses(service, "ses-1")
+    forged = notification(signer, COMPLAINT) | {"Message": '{"notificationType": "Delivery"}'}
     assert service.client.post("/webhooks/ses", json=forged).status_code == 403
-    response = service.client.post("/webhooks/ses", json=notification(complaint))
+    response = service.client.post("/webhooks/ses", json=notification(signer, COMPLAINT))
     assert response.status_code == 200, response.text
     assert response.json()["applied"] == 1
 
@@ -67,8 +83,50 @@ def test_ses_bounce_and_complaint_via_sns_suppress_and_record(
     ]
     refused = service.send(INVOICE, key="after-complaint")
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "suppressed"
-    other_topic = notification(complaint) | {"TopicArn": "arn:aws:sns:us-east-1:1:other"}
+    other_topic = notification(signer, COMPLAINT) | {"TopicArn": "arn:aws:sns:us-east-1:1:other"}
     assert service.client.post("/webhooks/ses", json=other_topic).status_code == 403
+
+
+def test_ses_events_are_refused_until_a_topic_is_configured(
+    service: Service, customer: dict[str, Any], signer: Signer
+) -> None:
+    """A valid SNS signature only proves *some* topic sent it; without our topic nothing is accepted."""
+    service.runtime.sns_verifier = SnsMessageVerifier(fetcher=signer.fetch)  # would accept any topic
+    sent_through_ses(service, "ses-2")
+
+    response = service.client.post("/webhooks/ses", json=notification(signer, COMPLAINT))
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_configured"
+    assert signer.fetched == []
+    assert service.client.get("/v1/suppressions", headers=service.headers()).json() == []
+
+
+def test_ses_webhook_refuses_every_topic_as_built_without_one(service: Service, signer: Signer) -> None:
+    """Belt and braces: the verifier the runtime builds from empty settings accepts no topic either."""
+    with pytest.raises(ValueError, match="topic"):
+        service.runtime.sns_verifier.verify(notification(signer, COMPLAINT))
+
+
+def test_the_signing_certificate_is_fetched_off_the_event_loop(ses_service: Service, signer: Signer) -> None:
+    loops: list[bool] = []
+
+    def fetch(url: str) -> bytes:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            loops.append(False)
+        else:
+            loops.append(True)
+        return signer.fetch(url)
+
+    ses_service.runtime.sns_verifier = SnsMessageVerifier(fetcher=fetch, topic_arns=[TOPIC])
+    sent_through_ses(ses_service, "ses-3")
+
+    response = ses_service.client.post("/webhooks/ses", json=notification(signer, COMPLAINT))
+
+    assert response.status_code == 200, response.text
+    assert loops == [False]
 
 
 def dsn_for(message_id: str, status: str = "5.1.1") -> bytes:

@@ -68,20 +68,31 @@ def test_only_compliance_and_admin_reach_the_archive_and_every_access_is_audited
     service.client.get("/v1/archive/export", params={"message_id": otps[2]}, headers=headers)
     log = service.client.get("/v1/audit", headers=headers).json()["items"]
     actions = [(r["action"], r["message_ids"], r["role"]) for r in reversed(log)]
+    refused = [
+        (action, ids, role)
+        for role in ("marketer", "sender")
+        for action, ids in (
+            ("denied:search", []),
+            ("denied:view", [otps[0]]),
+            ("denied:export", []),
+            ("denied:audit_read", []),
+        )
+    ]
     assert actions == [
+        *refused,
         ("search", list(reversed(otps)), "compliance"),
         ("view", [otps[0]], "compliance"),
         ("download", [otps[1]], "compliance"),
         ("export", [otps[2]], "compliance"),
     ]
-    assert log[-1]["query"] == {"customer_id": "c-1"}
+    assert log[3]["query"] == {"customer_id": "c-1"}
     assert service.client.get("/v1/audit/verify", headers=headers).json() == {
         "ok": True,
-        "records": 4,
+        "records": 12,
         "problems": [],
     }
     exported = service.client.get("/v1/audit/export", headers=headers)
-    assert exported.status_code == 200 and len(exported.text.splitlines()) == 5
+    assert exported.status_code == 200 and len(exported.text.splitlines()) == 13
 
 
 def test_export_verifies_with_sha256sum_alone(service: Service, otps: list[str], tmp_path: Path) -> None:

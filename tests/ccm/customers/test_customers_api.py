@@ -41,3 +41,28 @@ def test_customer_upsert_normalises_and_updates(service: Service) -> None:
         "/v1/customers/ada", json={**body, "attributes": {"tier": "gold"}}, headers=service.headers()
     )
     assert updated.status_code == 200 and updated.json()["attributes"] == {"tier": "gold"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("josé@example.com", "josé@example.com"),
+        ("user@bücher.de", "user@bücher.de"),
+        ("José@Bücher.DE", "josé@bücher.de"),  # lower-cased, as every address is
+        ("user@xn--bcher-kva.de", "user@bücher.de"),  # one form per domain: punycode is only for the wire
+        ("jose\u0301@example.com", "jos\u00e9@example.com"),  # NFC: one spelling of é
+        ("пользователь@пример.рф", "пользователь@пример.рф"),
+    ],
+)
+def test_internationalised_emails_are_accepted(service: Service, typed: str, stored: str) -> None:
+    response = service.client.put("/v1/customers/intl", json={"email": typed}, headers=service.headers())
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == stored
+    assert service.client.get("/v1/customers/intl", headers=service.headers()).json()["email"] == stored
+
+
+@pytest.mark.parametrize("email", ["ann\x0c@example.com", "ann@☃.example", "ann@example.com\u200b"])
+def test_emails_no_header_could_carry_are_refused(service: Service, email: str) -> None:
+    response = service.client.put("/v1/customers/bad", json={"email": email}, headers=service.headers())
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == "email"

@@ -115,6 +115,35 @@ def test_duplicate_key_and_bad_parts_are_refused(service: Service) -> None:
     assert response.status_code == 422 and response.json()["error"]["field"] == "key"
 
 
+def test_publishing_a_version_older_than_the_live_one_is_refused(service: Service) -> None:
+    headers = service.headers(Role.MARKETER)
+    assert service.client.post("/v1/templates", json=order_template(), headers=headers).status_code == 201
+    for text in ("v2 {{ order.id }}", "v3 {{ order.id }}"):
+        body = {"parts": {"sms": {"text": text}}, "sample_data": order_template()["sample_data"]}
+        assert (
+            service.client.post("/v1/templates/order/versions", json=body, headers=headers).status_code == 201
+        )
+
+    def publish(number: int) -> Any:
+        return service.client.post(f"/v1/templates/order/versions/{number}/publish", headers=headers)
+
+    assert publish(1).status_code == 200
+    assert publish(3).status_code == 200
+    for older in (2, 1):  # a draft below the live version, and a published one that was superseded
+        refused = publish(older)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "version_superseded"
+        assert refused.json()["error"]["field"] == "version"
+        assert "published version 3" in refused.json()["error"]["message"]
+    assert publish(3).status_code == 200  # publishing the live version again is still a no-op
+
+    detail = service.client.get("/v1/templates/order", headers=headers).json()
+    assert detail["published_version"] == 3
+    assert [v["status"] for v in detail["versions"]] == ["published", "draft", "published"]
+    preview = service.client.post("/v1/templates/order/preview", json={}, headers=headers).json()
+    assert preview["version"] == 3 and preview["sms"]["text"] == "v3 A-17"
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
