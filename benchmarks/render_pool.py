@@ -10,26 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.render import median_ms
 from renderers.email import EmailTemplate, RenderedEmail, render_email
 from renderers.pool import RenderLimits, RenderPool
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CUSTOMER = {"external_id": "c-1", "email": "ada@example.com", "first_name": "Ada", "locale": "it"}
-
-
-def median_ms(action: Callable[[], object], repeat: int) -> float:
-    action()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def render(template: EmailTemplate, context: dict[str, object]) -> RenderedEmail:
