@@ -138,7 +138,6 @@ class _Lane:
     """Idle processes of one lane; a render waits only for its own lane's capacity."""
 
     def __init__(self, size: int) -> None:
-        self.size = size
         self.idle: list[_Process] = []
         self.slots = threading.Semaphore(size)
         self.lock = threading.Lock()
@@ -268,8 +267,3 @@ def run_inline(function: Callable[..., T], *args: Any, output: OutputLimits | No
         raise RenderError("the template nests too deeply (recursion limit)") from None
     except MemoryError:
         raise RenderLimitExceeded("memory", "the render ran out of memory") from None
-
-
-def default_lanes(processes_per_lane: int) -> dict[str, int]:
-    """One-time codes and invoices, marketing, and interactive work (previews, send checks) never share."""
-    return {name: processes_per_lane for name in ("transactional", "marketing", "interactive")}

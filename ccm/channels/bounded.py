@@ -29,11 +29,14 @@ from ccm.settings import Settings
 from renderers.environment import render_text
 from renderers.errors import RenderError
 from renderers.limits import OutputLimits
-from renderers.pool import RenderLimits, RenderPool, default_lanes, run_inline
+from renderers.pool import RenderLimits, RenderPool, run_inline
 
 T = TypeVar("T")
 INTERACTIVE = "interactive"
 """The lane of previews and send-time checks: people and API callers waiting for an answer."""
+RENDER_LANES = ("transactional", "marketing", INTERACTIVE)
+"""One-time codes and invoices, marketing (a message's lane is its category), and interactive work:
+each has its own render processes, so none waits for another."""
 PRELOAD = ["ccm.channels", "ccm.channels.bounded"]
 
 _pools: dict[tuple[int, RenderLimits, int], RenderPool] = {}
@@ -62,7 +65,9 @@ def render_pool(settings: Settings) -> RenderPool | None:
     with _lock:
         pool = _pools.get(key)
         if pool is None:
-            pool = _pools[key] = RenderPool(default_lanes(settings.render_processes), key[1], preload=PRELOAD)
+            pool = _pools[key] = RenderPool(
+                dict.fromkeys(RENDER_LANES, settings.render_processes), key[1], preload=PRELOAD
+            )
         return pool
 
 
@@ -79,16 +84,6 @@ def warm_render_pool(settings: Settings) -> None:
     pool = render_pool(settings)
     if pool is not None:
         threading.Thread(target=pool.warm, name="ccm-render-warm", daemon=True).start()
-
-
-def close_pools() -> None:
-    """Stop this process's render processes (at shutdown; they are daemons either way)."""
-    with _lock:
-        pools = [pool for (pid, *_), pool in _pools.items() if pid == os.getpid()]
-        for key in [key for key in _pools if key[0] == os.getpid()]:
-            del _pools[key]
-    for pool in pools:
-        pool.close()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,14 @@ from ccm.channels.spec import channel_keys, get_channel, is_channel
 from ccm.database import CHANNEL_KEY_LENGTH
 
 
+def _unknown_channel(key: object) -> PydanticCustomError:
+    return PydanticCustomError(
+        "unknown_channel",
+        "unknown channel {channel} (known: {known})",
+        {"channel": repr(key), "known": ", ".join(channel_keys())},
+    )
+
+
 @lru_cache(maxsize=8)
 def _parts_model(keys: tuple[str, ...]) -> type[BaseModel]:
     fields: dict[str, Any] = {key: (get_channel(key).part_model | None, None) for key in keys}
@@ -36,11 +44,7 @@ def validate_parts(value: Any) -> dict[str, dict[str, Any]]:
         raise PydanticCustomError("invalid", "parts must be an object with one part per channel")
     unknown = [key for key in value if not isinstance(key, str) or not is_channel(key)]
     if unknown:
-        raise PydanticCustomError(
-            "unknown_channel",
-            "unknown channel {channel} (known: {known})",
-            {"channel": repr(unknown[0]), "known": ", ".join(channel_keys())},
-        )
+        raise _unknown_channel(unknown[0])
     model = _parts_model(tuple(channel_keys())).model_validate(value)
     parts: dict[str, dict[str, Any]] = model.model_dump(exclude_none=True)
     if not parts:
@@ -85,11 +89,7 @@ TemplateParts = Annotated[dict[str, dict[str, Any]], _TemplateParts]
 
 def _registered(value: str) -> str:
     if not is_channel(value):
-        raise PydanticCustomError(
-            "unknown_channel",
-            "unknown channel {channel} (known: {known})",
-            {"channel": repr(value), "known": ", ".join(channel_keys())},
-        )
+        raise _unknown_channel(value)
     return value
 
 

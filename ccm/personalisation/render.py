@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ccm.channels import RenderOptions, channel_keys, get_channel
-from ccm.channels.bounded import INTERACTIVE, bounded, render_sources, render_sources_many
+from ccm.channels.bounded import INTERACTIVE, bounded, render_sources_many
 from ccm.errors import Unprocessable
 from ccm.settings import Settings
 from renderers.errors import MissingVariableError, RenderError, RenderLimitExceeded
@@ -36,11 +36,9 @@ def check_renders(
 
     Variables the service adds at send time (the unsubscribe link) get a realistic stand-in here.
     """
-    sources = sources_for(parts, channels)
-    try:
-        bounded(settings, INTERACTIVE, render_sources, sources, with_stand_ins(settings, context), options)
-    except RenderError as error:
-        raise as_api_error(error, error.field or "template") from error
+    [failure] = check_renders_each(settings, [(parts, channels, context, options)])
+    if failure is not None:
+        raise failure
 
 
 def check_renders_each(
