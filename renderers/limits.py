@@ -34,6 +34,10 @@ def bounded_output(limits: OutputLimits) -> Iterator[None]:
         _ACTIVE.reset(token)
 
 
+def pdf_page_limit() -> int | None:
+    return _ACTIVE.get().pdf_pages
+
+
 def check_pdf_pages(pages: int) -> None:
     """Called after layout, before the (expensive) PDF is written."""
     limit = _ACTIVE.get().pdf_pages

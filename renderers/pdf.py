@@ -8,7 +8,10 @@ https:) makes the render fail with UnsafeTemplateError naming the URL. `css` is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +22,8 @@ from weasyprint.pdf import VARIANTS
 from weasyprint.urls import FatalURLFetchingError
 
 from renderers.environment import check_syntax, render_text
-from renderers.errors import RenderError, UnsafeTemplateError
-from renderers.limits import check_pdf_pages
+from renderers.errors import RenderError, RenderLimitExceeded, UnsafeTemplateError
+from renderers.limits import check_pdf_pages, pdf_page_limit
 from renderers.pdf_fetcher import ASSET_BASE_URL, AssetFetcher, RefusedFetch
 
 
@@ -55,12 +58,64 @@ def _refusal(fetcher: AssetFetcher, exc: BaseException) -> RenderError:
     return error(f"{refused.reason}: {refused.url}", field="pdf")
 
 
+_PROGRESS = logging.getLogger("weasyprint.progress")
+_PAGE_STEP = "Step 5 - Creating layout - Page %d"
+_watching = threading.Lock()
+_watchers = 0
+_level_before = logging.NOTSET
+
+
+class _PageWatch(logging.Filter):
+    """Stops a layout at the first page over the limit, not after thousands: WeasyPrint lays out every page
+    before it returns the document, and announces each one on its documented progress logger."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if record.msg == _PAGE_STEP and isinstance(record.args, tuple) else ()
+        page = args[0] if args else None
+        if record.thread == self.thread and isinstance(page, int) and page > self.limit:
+            message = f"the document has more than {self.limit} pages; at most {self.limit} are allowed"
+            raise RenderLimitExceeded("pdf_pages", message)
+        return _level_before != logging.NOTSET and record.levelno >= _level_before
+
+
+@contextmanager
+def _pages_watched() -> Iterator[None]:
+    global _watchers, _level_before
+    limit = pdf_page_limit()
+    if limit is None:
+        yield
+        return
+    watch = _PageWatch(limit)
+    with _watching:
+        _watchers += 1
+        if _watchers == 1:  # INFO is switched on for the watch only; the records stay out of the logs
+            _level_before = _PROGRESS.level
+            _PROGRESS.setLevel(logging.INFO)
+        _PROGRESS.addFilter(watch)
+    try:
+        yield
+    finally:
+        with _watching:
+            _PROGRESS.removeFilter(watch)
+            _watchers -= 1
+            if _watchers == 0:
+                _PROGRESS.setLevel(_level_before)
+
+
 def _layout(html: str, css: str | None, fetcher: AssetFetcher) -> Any:
     """Parse and lay out; a refused fetch arrives as a BaseException and becomes UnsafeTemplateError."""
     try:
         document = weasyprint.HTML(string=html, base_url=ASSET_BASE_URL, url_fetcher=fetcher)
         sheets = [weasyprint.CSS(string=css, base_url=ASSET_BASE_URL, url_fetcher=fetcher)] if css else []
-        return document.render(stylesheets=sheets)
+        with _pages_watched():
+            return document.render(stylesheets=sheets)
+    except RenderLimitExceeded:
+        raise
     except FatalURLFetchingError as exc:
         raise _refusal(fetcher, exc) from None
     except Exception as exc:  # WeasyPrint's own failures: report them, never crash the worker
