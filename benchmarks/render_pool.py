@@ -36,7 +36,7 @@ def main() -> None:
     meta = json.loads((invoice / "template.json").read_text())
     context = {"customer": CUSTOMER, **meta["sample_data"]}
     template = EmailTemplate(subject=meta["email"]["subject"], mjml=(invoice / "email.mjml").read_text())
-    pool = RenderPool({"bench": 1}, RenderLimits(), preload=["renderers.email", "benchmarks.render_pool"])
+    pool = RenderPool(RenderLimits(), preload=["renderers.email", "benchmarks.render_pool"])
     try:
         inline = median_ms(lambda: render(template, context), args.repeat)
         pooled = median_ms(lambda: pool.run("bench", render, template, context), args.repeat)

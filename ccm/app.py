@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from ccm import health
 from ccm.background import BackgroundServices
 from ccm.campaigns import routes as campaigns
-from ccm.channels.bounded import warm_render_pool
+from ccm.channels.bounded import INTERACTIVE, warm_render_pool
 from ccm.communications import routes as messages
 from ccm.communications import webhooks
 from ccm.compliance import routes as archive
@@ -45,8 +45,8 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.build(settings)
         app.state.runtime = runtime
-        warm_render_pool(settings)
         services = BackgroundServices(runtime) if run_background else None
+        warm_render_pool(settings, [INTERACTIVE])  # the in-process worker warms its own lanes
         if services is not None:
             services.start()
         try:

@@ -19,7 +19,7 @@ import resource
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -148,22 +148,32 @@ class RenderPool:
 
     def __init__(
         self,
-        lanes: Mapping[str, int],
         limits: RenderLimits,
         *,
+        processes_per_lane: int = 1,
         preload: Iterable[str] = (),
         start_method: str = "forkserver",
     ) -> None:
         self.limits = limits
-        self._lanes = {name: _Lane(max(1, size)) for name, size in lanes.items()}
+        self.processes_per_lane = max(1, processes_per_lane)
+        self._lanes: dict[str, _Lane] = {}
+        self._lanes_lock = threading.Lock()
         self._context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
             self._context.set_forkserver_preload(list(preload))
         self._closed = False
 
+    def _lane(self, name: str) -> _Lane:
+        """A lane is named by its caller and gets its own processes the first time it is used."""
+        with self._lanes_lock:
+            lane = self._lanes.get(name)
+            if lane is None:
+                lane = self._lanes[name] = _Lane(self.processes_per_lane)
+            return lane
+
     def run(self, lane: str, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)` in a child of `lane`; RenderLimitExceeded when a limit stopped it."""
-        pool_lane = self._lanes.get(lane) or next(iter(self._lanes.values()))
+        pool_lane = self._lane(lane)
         with pool_lane.slots:
             process = self._checkout(pool_lane)
             healthy = False
@@ -231,9 +241,9 @@ class RenderPool:
             "memory", f"the render process died (exit {code}); memory is the likely cause"
         )
 
-    def warm(self) -> None:
-        """Start one process per lane now, so the first render does not wait for a process to start."""
-        for lane in self._lanes.values():
+    def warm(self, lanes: Iterable[str]) -> None:
+        """Start one process in each of these lanes now, so their first render does not wait for one."""
+        for lane in map(self._lane, lanes):
             with lane.lock:
                 if lane.idle:
                     continue
@@ -242,7 +252,9 @@ class RenderPool:
     def close(self) -> None:
         """Stop every idle child (a busy one is stopped when its render returns)."""
         self._closed = True
-        for lane in self._lanes.values():
+        with self._lanes_lock:
+            lanes = list(self._lanes.values())
+        for lane in lanes:
             with lane.lock:
                 idle, lane.idle = lane.idle, []
             for process in idle:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -33,10 +33,8 @@ from renderers.pool import RenderLimits, RenderPool, run_inline
 
 T = TypeVar("T")
 INTERACTIVE = "interactive"
-"""The lane of previews and send-time checks: people and API callers waiting for an answer."""
-RENDER_LANES = ("transactional", "marketing", INTERACTIVE)
-"""One-time codes and invoices, marketing (a message's lane is its category), and interactive work:
-each has its own render processes, so none waits for another."""
+"""The render lane of previews and send-time checks: people and API callers waiting for an answer. The
+worker renders a message in the message's own lane (its category), so none waits for another."""
 PRELOAD = ["ccm.channels", "ccm.channels.bounded"]
 
 _pools: dict[tuple[int, RenderLimits, int], RenderPool] = {}
@@ -65,9 +63,7 @@ def render_pool(settings: Settings) -> RenderPool | None:
     with _lock:
         pool = _pools.get(key)
         if pool is None:
-            pool = _pools[key] = RenderPool(
-                dict.fromkeys(RENDER_LANES, settings.render_processes), key[1], preload=PRELOAD
-            )
+            pool = _pools[key] = RenderPool(key[1], processes_per_lane=key[2], preload=PRELOAD)
         return pool
 
 
@@ -79,11 +75,11 @@ def bounded(settings: Settings, lane: str, function: Callable[..., T], *args: An
     return pool.run(lane, function, *args)
 
 
-def warm_render_pool(settings: Settings) -> None:
-    """Start the pool's processes in the background, so the first preview or send does not wait for them."""
+def warm_render_pool(settings: Settings, lanes: Sequence[str]) -> None:
+    """Start these lanes' processes in the background, so their first render does not wait for them."""
     pool = render_pool(settings)
     if pool is not None:
-        threading.Thread(target=pool.warm, name="ccm-render-warm", daemon=True).start()
+        threading.Thread(target=pool.warm, args=(tuple(lanes),), name="ccm-render-warm", daemon=True).start()
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from ccm.archiving.models import ArchiveEntry
 from ccm.archiving.service import find_entry, read_payload, record_archived, store_payload
 from ccm.archiving.vault import ArchiveVault
 from ccm.channels import ComposeContext, get_channel
-from ccm.channels.bounded import compose_bounded
+from ccm.channels.bounded import compose_bounded, warm_render_pool
 from ccm.channels.compose import render_inputs
 from ccm.communications.models import CLAIMABLE_STATUSES, TERMINAL_STATUSES, Message, MessageStatus
 from ccm.communications.provider_events import suppress_recipient
@@ -106,6 +106,7 @@ class Worker:
         a lane claims only as many messages as it has free threads, so a slow render never holds up another
         message: not one of its own batch, and never a one-time code behind a marketing render."""
         lanes = self.lanes or LANES
+        warm_render_pool(self.settings, lanes)
         executors = {
             lane: ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"ccm-{lane}")
             for lane in lanes

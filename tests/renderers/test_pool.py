@@ -47,7 +47,7 @@ def pages(count: int) -> int:
 @pytest.fixture(scope="module")
 def pool() -> Iterator[RenderPool]:
     limits = RenderLimits(cpu_seconds=1, timeout_seconds=3, memory_mb=200, output=OutputLimits(pdf_pages=20))
-    pool = RenderPool({"codes": 1, "bulk": 1}, limits, preload=["renderers.pdf"])
+    pool = RenderPool(limits, preload=["renderers.pdf"])
     yield pool
     pool.close()
 
@@ -72,7 +72,7 @@ def test_a_render_over_a_limit_is_stopped_named_and_its_process_replaced(
 
 
 def test_a_page_bomb_stops_at_the_first_page_over_the_limit_not_after_layout() -> None:
-    pool = RenderPool({"bulk": 1}, RenderLimits(cpu_seconds=30, output=OutputLimits(pdf_pages=200)))
+    pool = RenderPool(RenderLimits(cpu_seconds=30, output=OutputLimits(pdf_pages=200)))
     try:
         pool.run("bulk", pid)
         started = time.monotonic()
