@@ -1,4 +1,13 @@
 # ccm: API + web UI + worker. Multi-stage: build wheels with compilers, run on a slim image as a non-root user.
+
+# The template editor's bundle (CodeMirror 6 from npm, see package.json); Node stays in this stage.
+FROM node:20-bookworm-slim AS editor
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY ccm/web/editor ./ccm/web/editor
+RUN npm run build
+
 FROM python:3.11-slim-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential \
@@ -6,6 +15,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY ccm ./ccm
+COPY --from=editor /src/ccm/web/static/editor ./ccm/web/static/editor
 COPY renderers ./renderers
 COPY delivery ./delivery
 COPY archive ./archive

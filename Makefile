@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 DEV_STAMP := $(STAMP)-dev
 
-.PHONY: run test lint typecheck install dev system-deps postgres serve clean
+.PHONY: run test lint typecheck install dev system-deps postgres serve clean editor
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,26 @@ $(DEV_STAMP): $(STAMP)
 install: $(STAMP)
 dev: $(DEV_STAMP)
 
+## The template editor's bundle (CodeMirror 6 from npm, see package.json), when Node is present; without it the
+## template pages keep plain textareas with the same live preview.
+EDITOR_BUNDLE := ccm/web/static/editor/editor.js
+
+editor:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(EDITOR_BUNDLE); \
+	else \
+	  echo "note: Node.js/npm not found, so the code editor is not built; template pages use plain textareas."; \
+	fi
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(EDITOR_BUNDLE): node_modules/.package-lock.json $(wildcard ccm/web/editor/*)
+	npm run --silent build
+
 ## make run: migrate, seed the demo and serve API + web UI + worker on http://127.0.0.1:$${CCM_PORT:-8000}
-run: $(STAMP)
+run: $(STAMP) editor
 	$(BIN)/ccm migrate
 	$(BIN)/ccm seed-demo
 	$(BIN)/ccm serve
@@ -51,8 +69,8 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-test: $(DEV_STAMP) system-deps postgres lint typecheck
+test: $(DEV_STAMP) editor system-deps postgres lint typecheck
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) var/*.db var/archive var/outbox
+	rm -rf $(VENV) var/*.db var/archive var/outbox node_modules ccm/web/static/editor

@@ -40,6 +40,7 @@ from sqlmodel import Session, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ccm.access.identity import SYSTEM_IDENTITY  # noqa: E402
 from ccm.access.models import Role  # noqa: E402
 from ccm.access.service import create_api_key  # noqa: E402
 from ccm.communications.models import Message  # noqa: E402
@@ -48,6 +49,7 @@ from ccm.customers.models import Customer  # noqa: E402
 from ccm.database import make_engine, session_scope, utcnow  # noqa: E402
 from ccm.migrate import upgrade  # noqa: E402
 from ccm.registry import service as registry  # noqa: E402
+from ccm.registry import workflow  # noqa: E402
 from ccm.registry.schemas import TemplateCreate  # noqa: E402
 from ccm.registry.starter import load_starter_templates  # noqa: E402
 
@@ -120,8 +122,10 @@ def smtp_sink() -> Iterator[int]:
 def queue(url: str, count: int, customers: int = 500) -> None:
     engine = make_engine(url)
     with session_scope(engine) as session:
-        template = registry.create_template(session, TemplateCreate.model_validate(NOTICE))
-        version = registry.publish(session, "notice", 1)
+        template = registry.create_template(
+            session, TemplateCreate.model_validate(NOTICE), author=SYSTEM_IDENTITY
+        )
+        version = workflow.publish(session, "notice", 1, SYSTEM_IDENTITY, approval_categories=())
         people = [
             Customer(external_id=f"b-{i}", email=f"b{i}@example.com", attributes={"first_name": f"P{i}"})
             for i in range(customers)

@@ -1,8 +1,9 @@
-"""The one `ccm` command: serve, worker, migrate, seed-demo, keys, templates."""
+"""The one `ccm` command: serve, worker, migrate, seed-demo, keys, users, templates."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import signal
 import sys
@@ -64,12 +65,27 @@ def _parser() -> argparse.ArgumentParser:
     create = key_commands.add_parser("create", help="create a key; it is printed once, on the last line")
     create.add_argument("--role", required=True, choices=[role.value for role in Role])
     create.add_argument("--name", default=None)
+    create.add_argument("--owner", metavar="EMAIL", help="the user the key acts for (four-eyes counts them)")
     create.set_defaults(handler=_create_key)
-    listing = key_commands.add_parser("list", help="one line per key: id, role, name, prefix, dates")
+    listing = key_commands.add_parser("list", help="one line per key: id, role, name, prefix, dates, owner")
     listing.set_defaults(handler=_list_keys)
     revoke = key_commands.add_parser("revoke", help="refuse a key from now on and end its web sessions")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(handler=_revoke_key)
+
+    users = commands.add_parser("users", help="manage the people who sign in to the web UI")
+    user_commands = users.add_subparsers(dest="users_command", required=True)
+    create_user = user_commands.add_parser(
+        "create", help="create a user; the password is the first line of stdin, or asked for twice"
+    )
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create_user.set_defaults(handler=_create_user)
+    list_users = user_commands.add_parser("list", help="one line per user: id, email, role, dates")
+    list_users.set_defaults(handler=_list_users)
+    disable = user_commands.add_parser("disable", help="refuse a user's sign-ins and end their web sessions")
+    disable.add_argument("--email", required=True)
+    disable.set_defaults(handler=_disable_user)
 
     templates = commands.add_parser("load-templates", help="load starter templates the registry lacks")
     templates.set_defaults(handler=_load_templates)
@@ -155,13 +171,29 @@ def _seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _create_key(settings: Settings, args: argparse.Namespace) -> int:
     from ccm.access.service import create_api_key
+    from ccm.access.users import find_user
     from ccm.database import make_engine, session_scope
 
     engine = make_engine(settings.database_url)
-    with session_scope(engine) as session:
-        api_key, raw_key = create_api_key(session, role=Role(args.role), name=args.name or f"{args.role} key")
-        print(f"created {api_key.role} key '{api_key.name}' (shown once, only its hash is stored):")
-    engine.dispose()
+    try:
+        with session_scope(engine) as session:
+            owner = find_user(session, args.owner) if args.owner is not None else None
+            if args.owner is not None and owner is None:
+                print(
+                    f"ccm: no user with the email {args.owner}; create one with `ccm users create`",
+                    file=sys.stderr,
+                )
+                return 1
+            name = args.name or f"{args.role} key"
+            api_key, raw_key = create_api_key(
+                session, role=Role(args.role), name=name, owner_user_id=owner.id if owner else None
+            )
+            owned = f" for {owner.email}" if owner else ""
+            print(
+                f"created {api_key.role} key '{api_key.name}'{owned} (shown once, only its hash is stored):"
+            )
+    finally:
+        engine.dispose()
     print(raw_key)
     return 0
 
@@ -169,14 +201,17 @@ def _create_key(settings: Settings, args: argparse.Namespace) -> int:
 def _list_keys(settings: Settings, _args: argparse.Namespace) -> int:
     """Tab-separated, so a name with spaces stays one column; of the key itself, only its first characters."""
     from ccm.access.service import list_api_keys, shown_prefix
+    from ccm.access.users import list_users
     from ccm.database import make_engine, session_scope
 
     engine = make_engine(settings.database_url)
     with session_scope(engine) as session:
+        emails = {user.id: user.email for user in list_users(session)}
         for key in list_api_keys(session):
             revoked = key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "-"
             created = key.created_at.isoformat(timespec="seconds")
-            print(f"{key.id}\t{key.role}\t{key.name}\t{shown_prefix(key)}\t{created}\t{revoked}")
+            owner = emails.get(key.owner_user_id, "-")
+            print(f"{key.id}\t{key.role}\t{key.name}\t{shown_prefix(key)}\t{created}\t{revoked}\t{owner}")
     engine.dispose()
     return 0
 
@@ -198,6 +233,75 @@ def _revoke_key(settings: Settings, args: argparse.Namespace) -> int:
         engine.dispose()
     revoked = api_key.revoked_at.isoformat(timespec="seconds") if api_key.revoked_at else "?"
     print(f"{api_key.role} key {api_key.id} '{api_key.name}' revoked at {revoked}")
+    return 0
+
+
+def _read_password() -> str | None:
+    """The first line of standard input when it is not a terminal (a pipe, a script); else asked twice,
+    unechoed. None when the two typed passwords differ."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        print("ccm: the two passwords differ; nothing was created", file=sys.stderr)
+        return None
+    return password
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    """A person who signs in to the web UI with email and password; a taken email or weak password exits 1."""
+    from ccm.access.users import create_user
+    from ccm.database import make_engine, session_scope
+    from ccm.errors import ApiError
+
+    password = _read_password()
+    if password is None:
+        return 1
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            user = create_user(session, email=args.email, role=Role(args.role), password=password)
+            print(f"created {user.role} user {user.id} {user.email}")
+    except ApiError as error:
+        print(f"ccm: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _list_users(settings: Settings, _args: argparse.Namespace) -> int:
+    """Tab-separated like `keys list`; no password hash."""
+    from ccm.access.users import list_users
+    from ccm.database import make_engine, session_scope
+
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        for user in list_users(session):
+            created = user.created_at.isoformat(timespec="seconds")
+            disabled = user.disabled_at.isoformat(timespec="seconds") if user.disabled_at else "-"
+            print(f"{user.id}\t{user.email}\t{user.role}\t{created}\t{disabled}")
+    engine.dispose()
+    return 0
+
+
+def _disable_user(settings: Settings, args: argparse.Namespace) -> int:
+    """Disabling twice succeeds and reports the first time, like revoking a key."""
+    from ccm.access.users import disable_user
+    from ccm.database import make_engine, session_scope
+    from ccm.errors import NotFound
+
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            user = disable_user(session, args.email)
+    except NotFound as error:
+        print(f"ccm: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    disabled = user.disabled_at.isoformat(timespec="seconds") if user.disabled_at else "?"
+    print(f"user {user.id} {user.email} disabled at {disabled}")
     return 0
 
 

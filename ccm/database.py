@@ -71,8 +71,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin_immediate(connection: Any) -> None:
     """Take the write lock at BEGIN so two writers queue up instead of failing mid-transaction; a
     read-only session (`read_only(engine)`) begins without it, so reads never wait for a writer."""
-    readonly = connection.get_execution_options().get(READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return  # no transaction at all: a migration's `autocommit_block`, for a pragma that needs none
+    connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE")
 
 
 READ_ONLY = "ccm_read_only"

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-VALIDATION_CODES = frozenset({"unknown_channel"})
+VALIDATION_CODES = frozenset({"unknown_channel", "invalid_locale", "duplicate_locale"})
 """Validation error types raised as `PydanticCustomError(code, ...)` that are reported as the error's code."""
 
 

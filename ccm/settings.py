@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     pdf_max_pages: int = Field(default=200, ge=1)
     email_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     sms_max_segments: int = Field(default=10, ge=1)
+    lint_sms_segments: int = Field(default=2, ge=1)
 
     archive_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
     archive_retention_days: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RETENTION_DAYS))
@@ -131,6 +132,9 @@ class Settings(BaseSettings):
     archive_purge_interval_minutes: int = Field(default=60, ge=1)
     campaign_poll_seconds: float = Field(default=5.0, gt=0)
     campaign_batch_size: int = Field(default=500, ge=1, le=10_000)
+    approval_categories: list[Literal["transactional", "marketing"]] = ["marketing"]
+    """Template categories whose versions go live only once a second person approved them (four-eyes);
+    the names are the registry's categories (a test keeps the two lists equal)."""
     archive_signing_key: str = ""
     archive_master_key: str = ""
 

@@ -2,6 +2,11 @@
 
 `SendEmail` with `Content.Raw.Data`, so SES gets exactly the bytes the service archived; the SES MessageId is
 the provider message id that SES event notifications (see `sns_notifications`) refer to.
+
+Internationalised addresses: SES takes only ASCII addresses, an IDN domain in punycode, and does not offer
+SMTPUTF8 (RFC 6531). A message with a non-ASCII local part or RFC 6532 UTF-8 headers can therefore never go
+through SES: it fails permanently with `smtputf8_unsupported` before AWS is called, as over an SMTP relay
+without the extension.
 """
 
 from __future__ import annotations
@@ -9,7 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from delivery._aws import classify_aws_error, make_client
+from delivery.addresses import InvalidDomain, envelope_address, needs_smtputf8
 from delivery.base import Channel, DeliveryResult, Outcome, OutgoingMessage, ProviderConfigurationError
+
+
+class _Unsendable(Exception):
+    """Refused before AWS is called, with the detail for a permanent result: SES could never take it."""
 
 
 class SesProvider:
@@ -48,9 +58,13 @@ class SesProvider:
         """One SendEmail call; SES's MessageId becomes the provider message id."""
         if message.channel != Channel.EMAIL:
             return self._result(Outcome.PERMANENT_ERROR, f"{self.name} sends email, not {message.channel}")
+        try:
+            sender, recipient = _ascii_envelope(message)
+        except _Unsendable as exc:
+            return self._result(Outcome.PERMANENT_ERROR, str(exc))
         request: dict[str, Any] = {
-            "FromEmailAddress": message.sender,
-            "Destination": {"ToAddresses": [message.recipient]},
+            "FromEmailAddress": sender,
+            "Destination": {"ToAddresses": [recipient]},
             "Content": {"Raw": {"Data": message.payload}},
         }
         if self.configuration_set:
@@ -70,3 +84,17 @@ class SesProvider:
 
     def _result(self, outcome: Outcome, detail: str) -> DeliveryResult:
         return DeliveryResult(outcome, self.name, None, detail)
+
+
+def _ascii_envelope(message: OutgoingMessage) -> tuple[str, str]:
+    """Sender and recipient as SES takes them: bare ASCII addresses, an IDN domain in punycode."""
+    try:
+        sender, recipient = envelope_address(message.sender), envelope_address(message.recipient)
+    except InvalidDomain as exc:
+        raise _Unsendable(f"invalid_domain: {exc}") from None
+    if needs_smtputf8(message.payload, sender, recipient):
+        raise _Unsendable(
+            "smtputf8_unsupported: SES does not offer SMTPUTF8, which this message needs for its non-ASCII "
+            "address or headers"
+        )
+    return sender, recipient

@@ -24,10 +24,8 @@ import ssl
 import threading
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from email.utils import parseaddr
 
-import idna
-
+from delivery.addresses import InvalidDomain, envelope_address, needs_smtputf8
 from delivery.base import Channel, DeliveryResult, Outcome, OutgoingMessage, ProviderConfigurationError
 
 _QUEUE_ID = re.compile(r"queued as\s+<?([^\s<>]+)>?", re.IGNORECASE)
@@ -238,25 +236,11 @@ class SmtpProvider:
 
 
 def _envelope_address(address: str) -> str:
-    """The bare address for MAIL FROM / RCPT TO, an IDN domain in punycode (the form the DNS knows).
-
-    IDNA 2008 (UTS 46) as the renderers use, not Python's IDNA 2003 codec (`straße.de` is not `strasse.de`).
-    """
-    addr = parseaddr(address)[1] or address
-    local, at, domain = addr.rpartition("@")
-    if not at or domain.isascii():
-        return addr
+    """The bare address for MAIL FROM / RCPT TO, an IDN domain in punycode (the form the DNS knows)."""
     try:
-        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
-    except idna.IDNAError as exc:
-        detail = f"invalid_domain: {domain!r} is not a valid internationalised domain ({exc})"
-        raise _Unsendable(detail) from None
-
-
-def _needs_smtputf8(payload: bytes, sender: str, recipient: str) -> bool:
-    """A non-ASCII local part in the envelope, or UTF-8 in the header section (an RFC 6532 message)."""
-    headers = payload.split(b"\r\n\r\n", 1)[0]
-    return not (sender + recipient).isascii() or not headers.isascii()
+        return envelope_address(address)
+    except InvalidDomain as exc:
+        raise _Unsendable(f"invalid_domain: {exc}") from None
 
 
 def _mail_options(conn: smtplib.SMTP, payload: bytes, sender: str, recipient: str) -> list[str]:
@@ -264,7 +248,7 @@ def _mail_options(conn: smtplib.SMTP, payload: bytes, sender: str, recipient: st
     options: list[str] = []
     if not payload.isascii() and conn.has_extn("8bitmime"):
         options.append("BODY=8BITMIME")
-    if _needs_smtputf8(payload, sender, recipient):
+    if needs_smtputf8(payload, sender, recipient):
         if not conn.has_extn("smtputf8"):
             raise _Unsendable(
                 "smtputf8_unsupported: the relay does not offer SMTPUTF8, which this message needs for its "

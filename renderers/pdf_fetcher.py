@@ -14,6 +14,14 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 ASSET_BASE_URL = "https://assets.ccm.invalid/"
 
 
+def asset_location(root: Path, url: str) -> Path | None:
+    """Where an asset URL (`ASSET_BASE_URL` + a path) points inside `root`, a resolved folder (symlinks
+    and `..` resolved first); None when it names the folder itself or a place outside it."""
+    relative = unquote(urlsplit(url).path).lstrip("/")
+    path = (root / relative).resolve()
+    return path if relative and path.is_relative_to(root) else None
+
+
 class RefusedFetch(FatalURLFetchingError):  # type: ignore[misc]
     """Stops the render (BaseException, not a warning) when a template reaches for a forbidden URL."""
 
@@ -40,9 +48,8 @@ class AssetFetcher(URLFetcher):  # type: ignore[misc]
     def _asset_path(self, url: str) -> Path:
         if self.root is None:
             raise self._refuse(url, "no assets folder for this template")
-        relative = unquote(urlsplit(url).path).lstrip("/")
-        path = (self.root / relative).resolve()
-        if not path.is_relative_to(self.root) or not relative:
+        path = asset_location(self.root, url)
+        if path is None:
             raise self._refuse(url, "asset outside the assets folder")
         if not path.is_file():
             raise self._refuse(url, "asset not found", unsafe=False)

@@ -45,6 +45,11 @@ class RenderedSms:
     segments: int
 
 
+def is_gsm(char: str) -> bool:
+    """Whether GSM-7 can carry the character (basic table or extension table)."""
+    return char in GSM_BASIC or char in GSM_EXTENSION
+
+
 def _cost(char: str, encoding: Encoding) -> int:
     """Septets for GSM-7 (2 for extension characters), UTF-16 code units for UCS-2 (2 for emoji)."""
     if encoding == "GSM-7":
@@ -66,9 +71,23 @@ def _split(text: str, encoding: Encoding, limit: int) -> tuple[str, ...]:
     return tuple(parts)
 
 
+def ucs2_characters(text: str, *, limit: int = 20) -> tuple[tuple[str, int], ...]:
+    """Each character outside both GSM tables with its first 1-based position: what forced UCS-2.
+
+    One such character halves what a segment holds (160 -> 70), so authors are shown which ones to replace.
+    """
+    found: dict[str, int] = {}
+    for position, char in enumerate(text, start=1):
+        if char not in GSM_BASIC and char not in GSM_EXTENSION and char not in found:
+            found[char] = position
+            if len(found) == limit:
+                break
+    return tuple(found.items())
+
+
 def analyse_sms(text: str) -> SmsAnalysis:
     """Pick GSM-7 when every character is in the GSM tables, else UCS-2, and count segments."""
-    encoding: Encoding = "GSM-7" if all(c in GSM_BASIC or c in GSM_EXTENSION for c in text) else "UCS-2"
+    encoding: Encoding = "GSM-7" if all(is_gsm(c) for c in text) else "UCS-2"
     units = sum(_cost(char, encoding) for char in text)
     if not text:
         return SmsAnalysis(encoding, 0, 0, ())

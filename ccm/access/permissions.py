@@ -10,6 +10,7 @@ from ccm.access.models import Role
 class Permission(StrEnum):
     TEMPLATES_READ = "templates:read"
     TEMPLATES_WRITE = "templates:write"
+    TEMPLATES_APPROVE = "templates:approve"
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_WRITE = "customers:write"
     MESSAGES_SEND = "messages:send"
@@ -32,6 +33,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         {
             Permission.TEMPLATES_READ,
             Permission.TEMPLATES_WRITE,
+            Permission.TEMPLATES_APPROVE,
             Permission.CUSTOMERS_READ,
             Permission.MESSAGES_READ,
             Permission.OUTBOX_READ,

@@ -24,10 +24,15 @@ def hash_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def create_api_key(session: Session, *, role: Role, name: str) -> tuple[ApiKey, str]:
-    """A new key: the row to keep and the raw key to hand over once."""
+def create_api_key(
+    session: Session, *, role: Role, name: str, owner_user_id: int | None = None
+) -> tuple[ApiKey, str]:
+    """A new key: the row to keep and the raw key to hand over once. A key with an owner acts as that
+    person (`ccm.access.identity`); one without is a system of its own."""
     raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
-    api_key = ApiKey(name=name, role=role, prefix=raw_key[:12], key_hash=hash_key(raw_key))
+    api_key = ApiKey(
+        name=name, role=role, prefix=raw_key[:12], key_hash=hash_key(raw_key), owner_user_id=owner_user_id
+    )
     session.add(api_key)
     session.flush()
     return api_key, raw_key

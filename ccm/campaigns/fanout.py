@@ -1,9 +1,15 @@
-"""The fan-out: customers in id order, one batch per transaction, the checkpoint committed with the batch.
+"""The fan-out: customers in id order, one batch at a time, the checkpoint committed with the batch.
 
-Each batch locks the campaign row, reads customers after the checkpoint (keyset pagination), queues a
-message per eligible recipient and channel, records every recipient (queued or skipped, with a reason)
-under a unique (campaign, customer, channel) index, and moves the checkpoint, all in one commit. A crash
-loses at most the uncommitted batch, which the next run redoes; nothing is sent twice.
+No database lock is held while an author's template renders, so each batch runs in three steps:
+1. a read-only session (no row lock; on SQLite no write lock) reads the customers after the checkpoint
+   (keyset pagination), the send rules' facts, the frequency caps and each eligible recipient's context;
+2. the batch's render check runs in one render-pool call with no session open;
+3. one write transaction locks the campaign row and goes on only if the campaign is still fanning out from
+   the checkpoint step 1 read (a pause or cancel meanwhile ends the run; a batch another runner committed
+   meanwhile is read again from the new checkpoint). It queues a message per eligible recipient and
+   channel, records every recipient (queued or skipped, with a reason) under a unique (campaign, customer,
+   channel) index, and moves the checkpoint, all in one commit.
+A crash loses at most the uncommitted batch, which the next run redoes; nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import func, insert
@@ -19,22 +26,33 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from ccm.campaigns.models import FANNING_OUT, Campaign, CampaignRecipient, CampaignStatus
-from ccm.campaigns.segments import Group, parse_segment
+from ccm.campaigns.segments import parse_segment
 from ccm.campaigns.timing import local_due, outside_quiet_hours, throttled
 from ccm.channels import RenderOptions, deadline_seconds
 from ccm.communications.models import Message, MessageStatus
 from ccm.communications.service import message_values, queued_event_detail
 from ccm.customers.models import Customer
-from ccm.database import session_scope, utcnow
+from ccm.database import read_only, session_scope, utcnow
 from ccm.eligibility.rules import Recipient, refusals
 from ccm.engagement.models import Event, EventType
 from ccm.personalisation.context import build_context, customer_context
 from ccm.personalisation.render import check_renders_each
+from ccm.registry.locales import parts_for_locale
 from ccm.registry.models import Category, Template, TemplateVersion
 from ccm.settings import Settings
 
 BatchHook = Callable[[int], None]
 """Called with the batch number just before a batch commits (tests inject crashes here)."""
+Key = tuple[int | None, str]
+"""A recipient by customer id and channel."""
+
+
+class Step(Enum):
+    """What one pass of the batch loop did."""
+
+    COMMITTED = "committed"  # a batch was queued and the checkpoint moved
+    STALE = "stale"  # another runner moved the checkpoint while this batch rendered: read again
+    DONE = "done"  # every customer considered, or the campaign paused or cancelled
 
 
 def fan_out(
@@ -47,91 +65,115 @@ def fan_out(
 ) -> int:
     """Run batches until the campaign is fully considered, paused or cancelled; returns batches run."""
     batches = 0
-    while _run_batch(engine, campaign_id, settings, batch_size, before_commit):
-        batches += 1
+    while (step := _run_batch(engine, campaign_id, settings, batch_size, before_commit)) is not Step.DONE:
+        if step is Step.COMMITTED:
+            batches += 1
     return batches
 
 
 def _run_batch(
     engine: Engine, campaign_id: int, settings: Settings, batch_size: int, before_commit: BatchHook | None
-) -> bool:
+) -> Step:
+    """Read, render with no session open, then write: no writer waits while a template renders."""
+    with session_scope(read_only(engine)) as session:
+        plan = _plan(session, campaign_id, settings, batch_size)
+    if plan is None:
+        return Step.DONE
+    plan.check_renders()
     with session_scope(engine) as session:
-        campaign = session.get(Campaign, campaign_id, with_for_update=True)
-        if campaign is None or campaign.status not in FANNING_OUT:
-            return False
-        now = utcnow()
-        if campaign.started_at is None:
-            campaign.started_at = now
-            campaign.status = CampaignStatus.RUNNING
-        customers = list(
-            session.exec(
-                select(Customer)
-                .where(col(Customer.id) > campaign.checkpoint_customer_id)
-                .order_by(col(Customer.id))
-                .limit(batch_size)
-            ).all()
-        )
-        if not customers:
-            campaign.status = CampaignStatus.COMPLETED
-            campaign.completed_at = now
-            session.add(campaign)
-            return False
-        Batch(session, campaign, settings, now).run(customers)
-        last_id = customers[-1].id
-        assert last_id is not None
-        campaign.checkpoint_customer_id = last_id
-        campaign.batches += 1
-        campaign.updated_at = now
-        session.add(campaign)
-        if before_commit is not None:
-            before_commit(campaign.batches)
-        return True
+        return _commit(session, plan, before_commit)
+
+
+def _plan(session: Session, campaign_id: int, settings: Settings, batch_size: int) -> Plan | None:
+    """The batch after the checkpoint and everything decided about it before rendering."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status not in FANNING_OUT:
+        return None
+    template = session.get(Template, campaign.template_id)
+    version = session.get(TemplateVersion, campaign.template_version_id)
+    assert template is not None and version is not None
+    customers = list(
+        session.exec(
+            select(Customer)
+            .where(col(Customer.id) > campaign.checkpoint_customer_id)
+            .order_by(col(Customer.id))
+            .limit(batch_size)
+        ).all()
+    )
+    plan = Plan(campaign, template, version, customers, settings, utcnow())
+    if customers:
+        plan.decide(session)
+    return plan
+
+
+def _commit(session: Session, plan: Plan, before_commit: BatchHook | None) -> Step:
+    """The batch's messages and checkpoint in one transaction, if the campaign is still where it was read."""
+    campaign = session.get(Campaign, plan.campaign.id, with_for_update=True)
+    if campaign is None or campaign.status not in FANNING_OUT:
+        return Step.DONE
+    if campaign.checkpoint_customer_id != plan.campaign.checkpoint_customer_id:
+        return Step.STALE
+    now = utcnow()
+    if campaign.started_at is None:
+        campaign.started_at = now
+        campaign.status = CampaignStatus.RUNNING
+    if not plan.customers:
+        campaign.status = CampaignStatus.COMPLETED
+        campaign.completed_at = now
+        return Step.DONE
+    Batch(session, campaign, plan, now).run()
+    last_id = plan.customers[-1].id
+    assert last_id is not None
+    campaign.checkpoint_customer_id = last_id
+    campaign.batches += 1
+    campaign.updated_at = now
+    if before_commit is not None:
+        before_commit(campaign.batches)
+    return Step.COMMITTED
 
 
 @dataclass
-class Batch:
-    """One batch's decisions: who matches, who is blocked or capped, when each message is due."""
+class Plan:
+    """One batch as read: who matches, who is blocked or capped, and the render context of the others."""
 
-    session: Session
-    campaign: Campaign
+    campaign: Campaign  # as read, unlocked; the write locks and re-reads it
+    template: Template
+    version: TemplateVersion
+    customers: list[Customer]
     settings: Settings
     now: datetime
-    skipped: Counter[str] = field(default_factory=Counter)
-    recipients: list[dict[str, Any]] = field(default_factory=list)
-    queued: int = 0
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    recipients: list[Recipient] = field(default_factory=list)
+    reasons: dict[Key, str] = field(default_factory=dict)
+    """The skip reason of each recipient who gets nothing; the others are queued."""
+    contexts: dict[int | None, tuple[dict[str, Any], RenderOptions]] = field(default_factory=dict)
 
-    def run(self, customers: list[Customer]) -> None:
-        template = self.session.get(Template, self.campaign.template_id)
-        version = self.session.get(TemplateVersion, self.campaign.template_version_id)
-        assert template is not None and version is not None
-        segment: Group = parse_segment(self.campaign.segment)
-        matched = [c for c in customers if segment.matches(c)]
-        capped = self._capped(matched) if template.category == Category.MARKETING else set()
-        recipients = [
-            Recipient(customer, channel) for customer in matched for channel in self.campaign.channels
+    def decide(self, session: Session) -> None:
+        """The send rules (one gather per rule for the batch) and the frequency cap, for every recipient."""
+        segment = parse_segment(self.campaign.segment)
+        matched = [c for c in self.customers if segment.matches(c)]
+        capped = self._capped(session, matched) if self.template.category == Category.MARKETING else set()
+        self.recipients = [Recipient(c, channel) for c in matched for channel in self.campaign.channels]
+        refused = refusals(session, self.template, self.recipients)
+        for recipient in self.recipients:
+            customer, key = recipient.customer, (recipient.customer.id, recipient.channel)
+            if key in refused:
+                self.reasons[key] = refused[key].code
+            elif customer.id in capped:
+                self.reasons[key] = "frequency_cap"
+            elif customer.id not in self.contexts:
+                self.contexts[customer.id] = self._context(customer)
+
+    def check_renders(self) -> None:
+        """The batch's render check in one pool call: a recipient who fails it is skipped with its code."""
+        eligible = [r for r in self.recipients if (r.customer.id, r.channel) not in self.reasons]
+        checks = [
+            (parts_for_locale(self.version, r.customer.locale), [r.channel], *self.contexts[r.customer.id])
+            for r in eligible
         ]
-        refused = refusals(self.session, template, recipients)
-        eligible = [
-            r for r in recipients if (r.customer.id, r.channel) not in refused and r.customer.id not in capped
-        ]
-        unrenderable = self._unrenderable(version, eligible)
-        for recipient in recipients:
-            customer, channel = recipient.customer, recipient.channel
-            key = (customer.id, channel)
-            reason = refused[key].code if key in refused else None
-            if reason is None and customer.id in capped:
-                reason = "frequency_cap"
-            reason = reason or unrenderable.get(key)
-            message_id = None if reason else self._queue_for(template, version, customer, channel)
-            self._record(customer, channel, message_id, reason)
-        self._insert(Message, self.messages)
-        self._insert(Event, self.events)
-        self._insert(CampaignRecipient, self.recipients)
-        self.campaign.targeted += len(self.recipients)
-        self.campaign.queued += self.queued
-        self.campaign.skipped = dict(Counter(self.campaign.skipped) + self.skipped)
+        failures = check_renders_each(self.settings, checks)
+        for recipient, failure in zip(eligible, failures, strict=True):
+            if failure is not None:
+                self.reasons[(recipient.customer.id, recipient.channel)] = failure.code
 
     def _context(self, customer: Customer) -> tuple[dict[str, Any], RenderOptions]:
         context = build_context(customer_context(customer), self.campaign.data)
@@ -140,41 +182,64 @@ class Batch:
         )
         return context, options
 
-    def _unrenderable(
-        self, version: TemplateVersion, recipients: list[Recipient]
-    ) -> dict[tuple[int | None, str], str]:
-        """The batch's render check in one pool call: the error code of each recipient that fails it."""
-        checks = []
-        for recipient in recipients:
-            context, options = self._context(recipient.customer)
-            checks.append((version.parts, [recipient.channel], context, options))
-        failures = check_renders_each(self.settings, checks)
-        return {
-            (r.customer.id, r.channel): failure.code
-            for r, failure in zip(recipients, failures, strict=True)
-            if failure is not None
-        }
+    def _capped(self, session: Session, customers: list[Customer]) -> set[int]:
+        """Customers who already had the cap's worth of marketing messages in its rolling period."""
+        cap = self.campaign.frequency_cap
+        if not cap or not customers:
+            return set()
+        since = self.now - timedelta(hours=cap["period_hours"])
+        rows = session.exec(
+            select(Message.customer_id, func.count())
+            .where(
+                col(Message.customer_id).in_([c.id for c in customers]),
+                col(Message.category) == Category.MARKETING,
+                col(Message.created_at) >= since,
+                col(Message.status) != MessageStatus.CANCELLED,
+            )
+            .group_by(col(Message.customer_id))
+        ).all()
+        return {customer_id for customer_id, count in rows if count >= cap["max_messages"]}
 
-    def _queue_for(
-        self, template: Template, version: TemplateVersion, customer: Customer, channel: str
-    ) -> str:
-        context, _ = self._context(customer)
+
+@dataclass
+class Batch:
+    """One batch's writes: a message per recipient not skipped, when each is due, and a row for everyone."""
+
+    session: Session
+    campaign: Campaign  # locked
+    plan: Plan
+    now: datetime
+    skipped: Counter[str] = field(default_factory=Counter)
+    recipients: list[dict[str, Any]] = field(default_factory=list)
+    queued: int = 0
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def run(self) -> None:
+        for recipient in self.plan.recipients:
+            customer, channel = recipient.customer, recipient.channel
+            reason = self.plan.reasons.get((customer.id, channel))
+            message_id = None if reason else self._queue_for(customer, channel)
+            self._record(customer, channel, message_id, reason)
+        self._insert(Message, self.messages)
+        self._insert(Event, self.events)
+        self._insert(CampaignRecipient, self.recipients)
+        self.campaign.targeted += len(self.recipients)
+        self.campaign.queued += self.queued
+        self.campaign.skipped = dict(Counter(self.campaign.skipped) + self.skipped)
+
+    def _queue_for(self, customer: Customer, channel: str) -> str:
+        context, _ = self.plan.contexts[customer.id]
         due = self._due(customer)
-        deadline = due + timedelta(seconds=deadline_seconds(self.settings, channel))
-        return self._queue(template, version, customer, channel, context, due, deadline)
+        deadline = due + timedelta(seconds=deadline_seconds(self.plan.settings, channel))
+        return self._queue(customer, channel, context, due, deadline)
 
     def _queue(
-        self,
-        template: Template,
-        version: TemplateVersion,
-        customer: Customer,
-        channel: str,
-        context: dict[str, Any],
-        due: datetime,
-        deadline: datetime,
+        self, customer: Customer, channel: str, context: dict[str, Any], due: datetime, deadline: datetime
     ) -> str:
         """The row (and `queued` event) `create_message` writes, collected for the batch's bulk INSERTs:
         create_message flushes per message (7 ms each on PostgreSQL here)."""
+        template, version = self.plan.template, self.plan.version
         row = message_values(
             template=template,
             version=version,
@@ -233,21 +298,3 @@ class Batch:
                 "skip_reason": reason,
             }
         )
-
-    def _capped(self, customers: list[Customer]) -> set[int]:
-        """Customers who already had the cap's worth of marketing messages in its rolling period."""
-        cap = self.campaign.frequency_cap
-        if not cap or not customers:
-            return set()
-        since = self.now - timedelta(hours=cap["period_hours"])
-        rows = self.session.exec(
-            select(Message.customer_id, func.count())
-            .where(
-                col(Message.customer_id).in_([c.id for c in customers]),
-                col(Message.category) == Category.MARKETING,
-                col(Message.created_at) >= since,
-                col(Message.status) != MessageStatus.CANCELLED,
-            )
-            .group_by(col(Message.customer_id))
-        ).all()
-        return {customer_id for customer_id, count in rows if count >= cap["max_messages"]}

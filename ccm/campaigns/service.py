@@ -17,6 +17,8 @@ from ccm.database import utcnow
 from ccm.errors import NotFound, Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context, deep_merge
 from ccm.personalisation.render import check_renders
+from ccm.registry.contract import validate_data
+from ccm.registry.locales import parts_for_locale, posix_locale
 from ccm.registry.models import Template, TemplateVersion
 from ccm.registry.service import channels_for, get_template, require_published
 from ccm.settings import Settings
@@ -31,6 +33,7 @@ def create_campaign(
     channels = channels_for(version, request.channels, default=default_campaign_channels)
     _check_segment(request)
     _check_schedule(request)
+    validate_data(version.data_schema, request.data)
     _check_sample_render(version, channels, request, settings)
     assert template.id is not None and version.id is not None
     now = utcnow()
@@ -83,11 +86,13 @@ def _check_schedule(request: CampaignCreate) -> None:
 def _check_sample_render(
     version: TemplateVersion, channels: list[str], request: CampaignCreate, settings: Settings
 ) -> None:
-    """One render check with the version's sample customer and data plus the campaign's data."""
+    """A render check with the version's sample customer and data plus the campaign's data, in every
+    locale the version has a variant for (its recipients may be in any of them)."""
     sample = {**PREVIEW_CUSTOMER, **(version.sample_data.get("customer") or {})}
     context = build_context(sample, deep_merge(version.sample_data, request.data))
-    options = RenderOptions(locale="en", timezone="UTC", assets_dir=settings.assets_dir)
-    check_renders(settings, version.parts, channels, context, options)
+    for locale in ["en", *(posix_locale(tag) for tag in sorted(version.locales or {}))]:
+        options = RenderOptions(locale=locale, timezone="UTC", assets_dir=settings.assets_dir)
+        check_renders(settings, parts_for_locale(version, locale), channels, context, options)
 
 
 def get_campaign(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,6 +22,7 @@ from ccm.channels.spec import (
 )
 from ccm.settings import Settings
 from ccm.validation import SOURCE_LIMIT, Line, Text
+from delivery.addresses import InvalidDomain, ascii_domain
 from renderers.email import EmailTemplate, RenderedEmail, check_email_template, render_email
 from renderers.mime import Attachment, build_email_message
 
@@ -138,6 +140,18 @@ def consistency(parts: Parts) -> str | None:
     return None
 
 
+def normalise_address(address: str) -> str:
+    """One form per address for the suppression list: lower-cased as ever, an IDN domain as its punycode
+    A-label (the form the providers send to), so a bounce for `josé@xn--bcher-kva.example` suppresses
+    `josé@bücher.example` and the other way round. A domain with no IDNA form is only lower-cased."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at:
+        return address.strip().lower()
+    with contextlib.suppress(InvalidDomain):
+        domain = ascii_domain(domain)
+    return f"{local}@{domain}".lower()
+
+
 SPEC = ChannelSpec(
     key="email",
     label="Email",
@@ -158,14 +172,14 @@ SPEC = ChannelSpec(
     missing_recipient=Refusal("no_email_address", "customer has no email address"),
     suppressible=True,
     marketing_consent=True,
-    normalise_address=lambda address: address.strip().lower(),
+    normalise_address=normalise_address,
     consistency=consistency,
     preview_view="email",
     payload_view="email",
     starter_files=(("mjml", "email.mjml"), ("html", "email.html"), ("text", "email.txt")),
     form_fields=(
         FormField("subject", "Subject", "line"),
-        FormField("body", "Body (MJML or HTML)", "choice", choices=("mjml", "html")),
+        FormField("body", "Body (MJML or HTML)", "choice", choices=("mjml", "html"), editor="html"),
         FormField("text", "Text part (optional, derived from the HTML when empty)", "text"),
         FormField("attach_pdf", "Attach the PDF part", "flag"),
     ),

@@ -105,5 +105,8 @@ SPEC = ChannelSpec(
     preview_view="pdf",
     payload_view="pdf",
     starter_files=(("html", "pdf.html"), ("css", "pdf.css")),
-    form_fields=(FormField("html", "HTML", "code"), FormField("css", "CSS", "code")),
+    form_fields=(
+        FormField("html", "HTML", "code", editor="html"),
+        FormField("css", "CSS", "code", editor="css"),
+    ),
 )

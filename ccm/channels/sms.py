@@ -22,7 +22,7 @@ from ccm.channels.spec import (
 from ccm.settings import Settings, SmsProviderName
 from ccm.validation import Text
 from renderers.environment import check_syntax
-from renderers.sms import RenderedSms, render_sms
+from renderers.sms import RenderedSms, render_sms, ucs2_characters
 
 
 class SmsPart(BaseModel):
@@ -31,10 +31,22 @@ class SmsPart(BaseModel):
     text: Annotated[Text, Field(min_length=1, max_length=10_000)]
 
 
+class Ucs2Character(BaseModel):
+    """A character no GSM table holds, where it first appears in the rendered text (1-based)."""
+
+    character: str
+    codepoint: str
+    """`U+2019`: tells apart characters that look alike or cannot be seen (a curly quote, a zero-width
+    space)."""
+    position: int
+
+
 class SmsPreview(BaseModel):
     text: str
     encoding: str
     segments: int
+    ucs2_characters: list[Ucs2Character] = Field(default_factory=list)
+    """The characters that forced UCS-2 (each once, first 20): replacing them keeps the cheaper GSM-7."""
 
 
 def render(parts: Parts, context: dict[str, Any], options: RenderOptions, _tracking: Tracking) -> RenderedSms:
@@ -68,7 +80,13 @@ def compose(
 
 
 def preview(rendered: RenderedSms, _parts: Parts, _template_key: str) -> SmsPreview:
-    return SmsPreview(text=rendered.text, encoding=rendered.encoding, segments=rendered.segments)
+    forcing = [
+        Ucs2Character(character=c, codepoint=f"U+{ord(c):04X}", position=p)
+        for c, p in ucs2_characters(rendered.text)
+    ]
+    return SmsPreview(
+        text=rendered.text, encoding=rendered.encoding, segments=rendered.segments, ucs2_characters=forcing
+    )
 
 
 def recipient(customer: CustomerAddresses) -> str:

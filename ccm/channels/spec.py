@@ -194,6 +194,8 @@ class FormField:
     kind: str = "text"
     choices: tuple[str, ...] = ()
     """For `kind="choice"`: the part fields the body may go to (an email body as `mjml` or `html`)."""
+    editor: str = "text"
+    """The editor language the web UI highlights the field's source in: `html`, `css` or `text`."""
 
 
 class UnknownChannel(KeyError):

@@ -34,6 +34,8 @@ from ccm.engagement.service import record_message_event
 from ccm.errors import ApiError, Conflict, NotFound, Unprocessable, error_body
 from ccm.personalisation.context import build_context, context_digest, customer_context
 from ccm.personalisation.render import check_renders, check_renders_each
+from ccm.registry.contract import validate_data
+from ccm.registry.locales import parts_for_locale
 from ccm.registry.models import Category, Template, TemplateVersion
 from ccm.registry.service import channels_for, get_template, require_published
 from ccm.settings import Settings
@@ -86,6 +88,7 @@ def plan_send(
     plan.version = require_published(session, plan.template)
     plan.customer = customer = get_customer(session, request.customer_id)
     plan.channels = channels_for(plan.version, request.channels, default=default_send_channels)
+    validate_data(plan.version.data_schema, request.data)
     require_eligible(session, plan.template, customer, plan.channels)
     plan.context = build_context(customer_context(customer), request.data)
     plan.options = RenderOptions(
@@ -98,13 +101,14 @@ def plan_send(
 def check_plan(settings: Settings, plan: SendPlan) -> None:
     """The send-time render check, in the render pool: 422 for a missing variable or a render limit."""
     assert plan.version is not None and plan.options is not None
-    check_renders(settings, plan.version.parts, plan.channels, plan.context, plan.options)
+    parts = parts_for_locale(plan.version, plan.options.locale)
+    check_renders(settings, parts, plan.channels, plan.context, plan.options)
 
 
 def check_plans(settings: Settings, plans: list[SendPlan]) -> list[Unprocessable | None]:
     """The same check for a batch's plans in one pool call: each plan's error, or None."""
     checks = [
-        (plan.version.parts, plan.channels, plan.context, plan.options)
+        (parts_for_locale(plan.version, plan.options.locale), plan.channels, plan.context, plan.options)
         for plan in plans
         if plan.version is not None and plan.options is not None
     ]

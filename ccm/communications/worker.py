@@ -47,6 +47,7 @@ from ccm.engagement.models import EventType
 from ccm.engagement.service import record_message_event
 from ccm.engagement.tokens import TokenSigner
 from ccm.operations import metrics
+from ccm.registry.locales import parts_for_context
 from ccm.registry.models import Category, TemplateVersion
 from ccm.settings import Settings
 from delivery import DeliveryResult, DkimKeyring, Outcome, OutgoingMessage, ProviderRoutes
@@ -99,7 +100,7 @@ class Worker:
         self.lanes = tuple(lanes) if lanes else None
         links = EngagementLinks(runtime.settings.base_url, runtime.tokens)
         self.compose_context = ComposeContext(runtime.settings, links, runtime.dkim)
-        self._versions: dict[int, dict[str, Any]] = {}
+        self._versions: dict[int, TemplateVersion] = {}
 
     def run(self, stop: threading.Event, *, concurrency: int = 1) -> None:
         """Claim and process until `stop` is set. Each lane has its own threads (and render processes), and
@@ -246,16 +247,17 @@ class Worker:
                     {"handoff_started_at": str(message.handoff_started_at), "worker": self.name},
                 )
             entry = find_entry(session, message_id)
-            return Claimed(message, self._parts(session, message.template_version_id), entry)
+            return Claimed(message, self._parts(session, message), entry)
 
-    def _parts(self, session: Session, version_id: int) -> dict[str, Any]:
-        """A version's parts; cached, since a version that messages point at never changes."""
-        parts = self._versions.get(version_id)
-        if parts is None:
-            version = session.get(TemplateVersion, version_id)
+    def _parts(self, session: Session, message: Message) -> dict[str, Any]:
+        """The parts of the message's version in its customer's locale; versions are cached, since one that
+        messages point at never changes."""
+        version = self._versions.get(message.template_version_id)
+        if version is None:
+            version = session.get(TemplateVersion, message.template_version_id)
             assert version is not None  # a foreign key; versions are never deleted
-            parts = self._versions[version_id] = version.parts
-        return parts
+            self._versions[message.template_version_id] = version
+        return parts_for_context(version, message.context)
 
     def _owned(self, session: Session, message_id: str, *, lock: bool = True) -> Message | None:
         """The message if this worker still holds its lease and it still needs sending."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ccm.access.models import ApiKey
+from ccm.access.models import ApiKey, User
 from ccm.archiving import chain
 from ccm.archiving.models import GENESIS
 from ccm.compliance.models import AuditRecord
@@ -34,7 +34,7 @@ def body_of(record: AuditRecord) -> dict[str, Any]:
 
 def log_access(
     session: Session,
-    actor: ApiKey | None,
+    actor: ApiKey | User | None,
     action: str,
     query: dict[str, Any],
     message_ids: Sequence[str],
@@ -43,14 +43,15 @@ def log_access(
 ) -> AuditRecord:
     """Append one audit record in the caller's transaction (so it commits with what it describes).
 
-    Without an API key, `anonymous` names the actor and role: a job ("system") or a customer's signed link.
+    A user (signed in to the web UI with a password) is named by their email, a key by its name and id.
+    Without either, `anonymous` names the actor and role: a job ("system") or a customer's signed link.
     """
     seq, prev = chain.advance_head(session, AUDIT_CHAIN)
     record = AuditRecord(
         seq=seq,
         at=utcnow(),
-        actor_key_id=actor.id if actor else None,
-        actor=actor.name if actor else anonymous,
+        actor_key_id=actor.id if isinstance(actor, ApiKey) else None,
+        actor=(actor.email if isinstance(actor, User) else actor.name) if actor else anonymous,
         role=str(actor.role) if actor else anonymous,
         action=action,
         query={k: v for k, v in query.items() if v not in (None, "")},

@@ -40,6 +40,7 @@ from ccm.communications.models import Message, MessageStatus
 from ccm.engagement.links import EngagementLinks
 from ccm.engagement.tokens import UnknownTokenKey, token_signer
 from ccm.errors import NotFound
+from ccm.registry.locales import parts_for_context
 from ccm.registry.models import TemplateVersion
 from ccm.settings import Settings
 
@@ -73,7 +74,8 @@ def rerender(session: Session, vault: ArchiveVault, entry: ArchiveEntry) -> tupl
     inputs = snapshot.get("render_inputs")
     message = _message(entry, snapshot, version)
     archived = read_payload(vault, entry)
-    composed, changed = _recompose(message, version.parts, vault.settings, inputs, archived)
+    parts = parts_for_context(version, message.context)
+    composed, changed = _recompose(message, parts, vault.settings, inputs, archived)
     signatures = dkim_signatures(archived)
     checks = [body_hash_check(field, composed) for field in signatures]
     produced = b"".join(signatures) + composed

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from archive import ArchiveError, ArchiveIntegrityError, ObjectNotFound
-from ccm.access.models import ApiKey
+from ccm.access.models import ApiKey, User
 from ccm.access.permissions import Permission
 from ccm.archiving.crypto import KeyDestroyed
 from ccm.archiving.models import ArchiveEntry
@@ -61,11 +61,17 @@ DENIED_ACTIONS = {
     "audit_export": "audit_export",
     "erase": "erase_customer",
     "delete_customer": "erase_customer",
+    # the web UI's pages over the same data (ccm.web.views.compliance)
+    "archive_search": "search",
+    "archive_export": "export",
+    "archive_entry": "view",
+    "archive_original": "download",
+    "audit_page": "audit_read",
 }
 """What a refused request is logged as (`denied:<action>`), by route handler (others: the handler's name)."""
 
 
-def _log_refusal(request: Request, session: Session, engine: Engine, caller: ApiKey) -> None:
+def log_refusal(request: Request, session: Session, engine: Engine, caller: ApiKey | User) -> None:
     """Append `denied:<action>` to the audit log in a short transaction of its own.
 
     The request's transaction will be rolled back with the 403, and on SQLite it has held the write lock
@@ -96,7 +102,7 @@ def audited(permission: Permission) -> Callable[..., ApiKey]:
         try:
             return check(caller)
         except Forbidden:
-            _log_refusal(request, session, engine, caller)
+            log_refusal(request, session, engine, caller)
             raise
 
     return guard

@@ -1,4 +1,8 @@
-"""Preview: every channel of a version rendered for sample or real data, without tracking or sending."""
+"""Preview: every channel of a version rendered for sample or real data, without tracking or sending.
+
+The parts rendered are the version's as a customer in the preview's locale receives them
+(`parts_for_locale`), or unsaved parts and locales the editor sends, checked as a new version's would be.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from ccm.errors import Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context, customer_context, deep_merge
 from ccm.personalisation.render import as_api_error
 from ccm.registry import service
+from ccm.registry.locales import Variants, check_locales, localised_parts
 from ccm.registry.models import TemplateVersion
 from ccm.registry.schemas import PreviewRequest
 from ccm.settings import Settings
@@ -25,12 +30,14 @@ from renderers.errors import RenderError
 class Preview:
     version: TemplateVersion
     locale: str
+    parts: dict[str, Any]
+    """The parts rendered: the version's (or the unsaved ones) in the preview's locale."""
     rendered: dict[str, Any] = field(default_factory=dict)
     """Each channel part's render result (RenderedEmail, RenderedSms, RenderedPdf, ...), by channel key."""
 
     def api_shapes(self, template_key: str) -> dict[str, Any]:
         """Each channel's preview as its spec shapes it for the API."""
-        parts = self.version.parts
+        parts = self.parts
         return {
             key: get_channel(key).preview(rendered, parts, template_key).model_dump()
             for key, rendered in self.rendered.items()
@@ -43,6 +50,7 @@ class PreviewInput:
 
     version: TemplateVersion
     locale: str
+    parts: dict[str, Any]
     context: dict[str, Any]
     options: RenderOptions
 
@@ -70,18 +78,31 @@ def load_preview(session: Session, key: str, request: PreviewRequest, settings: 
         timezone=str(customer.get("timezone") or "UTC"),
         assets_dir=settings.assets_dir,
     )
-    return PreviewInput(version, locale, context, options)
+    parts, locales = content_to_render(version, request)
+    return PreviewInput(version, locale, localised_parts(parts, locales, locale), context, options)
+
+
+def content_to_render(version: TemplateVersion, request: PreviewRequest) -> tuple[dict[str, Any], Variants]:
+    """The unsaved parts and locales the request carries, each standing in for the version's, checked as
+    a new version's would be (422 as on create); or the version's own."""
+    if request.parts is None and request.locales is None:
+        return version.parts, version.locales or {}
+    parts = version.parts if request.parts is None else request.parts
+    locales = (version.locales or {}) if request.locales is None else request.locales
+    service.check_parts(parts)
+    check_locales(parts, locales)
+    return parts, locales
 
 
 def render_preview(settings: Settings, loaded: PreviewInput) -> Preview:
     """Every channel part rendered in the render pool (interactive lane), under the render limits."""
     rendered: dict[str, Any] = {}
-    for channel in channels_of(loaded.version.parts):
+    for channel in channels_of(loaded.parts):
         spec = get_channel(channel)
         try:
             rendered[channel] = render_bounded(
-                settings, channel, loaded.version.parts, loaded.context, loaded.options
+                settings, channel, loaded.parts, loaded.context, loaded.options
             )
         except RenderError as error:
             raise as_api_error(error, spec.error_field()) from error
-    return Preview(loaded.version, loaded.locale, rendered)
+    return Preview(loaded.version, loaded.locale, loaded.parts, rendered)

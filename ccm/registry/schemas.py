@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccm.channels import all_channels
 from ccm.channels.parts import TemplateParts
+from ccm.registry.locales import TemplateLocales
 from ccm.registry.models import Category, VersionStatus
 from ccm.validation import JsonObject, Line, TemplateKey, Text
 
@@ -18,6 +19,17 @@ class VersionCreate(BaseModel):
 
     parts: TemplateParts
     sample_data: JsonObject = Field(default_factory=dict)
+    locales: TemplateLocales = Field(
+        default_factory=dict,
+        description='Per-locale overrides of the parts (`{"it": {"sms": {"text": ...}}}`): field by'
+        " field over the defaults, falling back `it-CH` -> `it` -> the default parts.",
+    )
+    data_schema: JsonObject | Literal[False] | None = Field(
+        default=None,
+        alias="schema",
+        description="The JSON Schema (2020-12) of the data sends carry. Omitted: one is proposed from the"
+        " variables the parts use; `false`: none.",
+    )
 
 
 class TemplateCreate(VersionCreate):
@@ -32,13 +44,29 @@ class VersionSummary(BaseModel):
     status: VersionStatus
     channels: list[str]
     checksum: str
+    created_by: str
     created_at: datetime
     published_at: datetime | None
 
 
+class Transition(BaseModel):
+    """One move of a version through its review; `from_status` is null where the version was saved."""
+
+    from_status: VersionStatus | None
+    to_status: VersionStatus
+    identity: str
+    comment: str
+    at: datetime
+
+
 class VersionDetail(VersionSummary):
+    model_config = ConfigDict(populate_by_name=True)
+
     parts: dict[str, Any]
     sample_data: dict[str, Any]
+    locales: dict[str, Any] = Field(default_factory=dict)
+    data_schema: dict[str, Any] | None = Field(default=None, alias="schema")
+    history: list[Transition]
 
 
 class TemplateOut(BaseModel):
@@ -64,12 +92,32 @@ class PreviewRequest(BaseModel):
     customer_id: Annotated[Line, Field(min_length=1, max_length=200)] | None = None
     version: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     locale: Annotated[Line, Field(min_length=2, max_length=35)] | None = None
+    parts: TemplateParts | None = Field(
+        default=None, description="Unsaved parts to render instead of the version's (the editor's preview)"
+    )
+    locales: TemplateLocales | None = Field(
+        default=None, description="Unsaved locale variants; with `parts`, or over the version's parts"
+    )
+
+
+def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
+    """A JSON schema with its local `$defs` references replaced by the definitions themselves."""
+    if isinstance(node, list):
+        return [_inlined(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    reference = node.get("$ref", "")
+    if reference.startswith("#/$defs/"):
+        return _inlined(definitions[reference.removeprefix("#/$defs/")], definitions)
+    return {key: _inlined(value, definitions) for key, value in node.items()}
 
 
 def _channel_previews(schema: dict[str, Any]) -> None:
-    """Document one optional key per registered channel, each with its spec's preview shape."""
+    """Document one optional key per registered channel, each with its spec's preview shape (a shape's
+    nested models inlined: a `$defs` reference would point nowhere inside the OpenAPI document)."""
     for spec in all_channels():
-        schema["properties"][spec.key] = spec.preview_model.model_json_schema()
+        shape = spec.preview_model.model_json_schema()
+        schema["properties"][spec.key] = _inlined(shape, shape.pop("$defs", {}))
 
 
 class PreviewResponse(BaseModel):
@@ -82,3 +130,68 @@ class PreviewResponse(BaseModel):
     version: int
     status: VersionStatus
     locale: str
+
+
+Comment = Annotated[Text, Field(max_length=2000)]
+
+
+class ReviewRequest(BaseModel):
+    """A submission or an approval, with an optional comment for the history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comment: Comment = ""
+
+
+class RejectRequest(BaseModel):
+    """A rejection says why, so the author knows what to fix in the next version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comment: Annotated[Comment, Field(min_length=1)]
+
+
+class RollbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Annotated[int, Field(ge=1, le=1_000_000, description="the version whose content comes back")]
+
+
+class LintRequest(BaseModel):
+    """A saved version to lint (`version`, default the latest), or unsaved content the editor has: each
+    field given replaces that version's (`"schema": false`: lint without a schema)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    parts: TemplateParts | None = None
+    locales: TemplateLocales | None = None
+    data_schema: JsonObject | Literal[False] | None = Field(default=None, alias="schema")
+    sample_data: JsonObject | None = None
+
+
+class LintIssueOut(BaseModel):
+    rule: str = Field(description="the rule that found it, as `image_alt` or `sms_ucs2`")
+    severity: Literal["error", "warning"] = Field(description="errors stop a submission; warnings are shown")
+    part: str = Field(description="the part field, as `email.html`, `sms.text` or `pdf.html`")
+    locale: str | None = Field(description="the locale variant it is in; null for the default parts")
+    line: int | None = Field(description="1-based line in that field's source; null when it has none")
+    message: str
+
+
+class LintResponse(BaseModel):
+    issues: list[LintIssueOut]
+
+
+class DiffChange(BaseModel):
+    part: str = Field(description="a part's field, as `email.subject` or `sms.text`, or `sample_data`")
+    locale: str | None = Field(description="the locale variant changed; null for the default parts")
+    diff: str = Field(description="a unified diff, from the first version to the second")
+
+
+class VersionDiff(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: int = Field(alias="from")
+    to: int
+    changes: list[DiffChange]

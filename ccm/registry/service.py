@@ -14,15 +14,29 @@ from ccm.channels import channels_of, get_channel
 from ccm.channels.spec import Parts
 from ccm.database import utcnow
 from ccm.errors import Conflict, NotFound, Unprocessable
+from ccm.registry.contract import check_schema, propose_schema
+from ccm.registry.history import record_saved
+from ccm.registry.locales import all_sources, check_locales
 from ccm.registry.models import Template, TemplateVersion, VersionStatus
 from ccm.registry.schemas import TemplateCreate, VersionCreate
 from renderers.errors import RenderError
 
 
-def checksum(parts: dict[str, Any], sample_data: dict[str, Any]) -> str:
-    canonical = json.dumps(
-        {"parts": parts, "sample_data": sample_data}, sort_keys=True, separators=(",", ":")
-    )
+def checksum(
+    parts: dict[str, Any],
+    sample_data: dict[str, Any],
+    *,
+    locales: dict[str, Any] | None = None,
+    data_schema: dict[str, Any] | None = None,
+) -> str:
+    """SHA-256 of the content; locales and the schema count only when present, so a version without them
+    keeps the checksum it had before they existed."""
+    content: dict[str, Any] = {"parts": parts, "sample_data": sample_data}
+    if locales:
+        content["locales"] = locales
+    if data_schema is not None:
+        content["schema"] = data_schema
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -38,65 +52,65 @@ def check_parts(parts: dict[str, Any]) -> None:
             raise Unprocessable(f"{where}: {error.message}", field=where, code="template_invalid") from error
 
 
-def create_template(session: Session, request: TemplateCreate) -> Template:
+def check_content(request: VersionCreate) -> None:
+    """Refuse content a version could not be sent with: its parts, its locale variants, a given schema."""
+    check_parts(request.parts)
+    check_locales(request.parts, request.locales)
+    if isinstance(request.data_schema, dict):
+        check_schema(request.data_schema)
+
+
+def schema_for(request: VersionCreate) -> dict[str, Any] | None:
+    """The schema given, none (`"schema": false`), or one proposed from what the parts and locales use."""
+    if request.data_schema is False:
+        return None
+    if request.data_schema is not None:
+        return request.data_schema
+    return propose_schema(all_sources(request.parts, request.locales), request.sample_data)
+
+
+def create_template(session: Session, request: TemplateCreate, *, author: str) -> Template:
     if session.exec(select(Template).where(Template.key == request.key)).first() is not None:
         raise Conflict(f"template '{request.key}' already exists", field="key", code="template_exists")
-    check_parts(request.parts)
+    check_content(request)
     template = Template(
         key=request.key, name=request.name, category=request.category, description=request.description
     )
     session.add(template)
     session.flush()
-    _add_version(session, template, request)
+    _add_version(session, template, request, author)
     return template
 
 
-def add_version(session: Session, key: str, request: VersionCreate) -> TemplateVersion:
+def add_version(session: Session, key: str, request: VersionCreate, *, author: str) -> TemplateVersion:
     template = get_template(session, key)
-    check_parts(request.parts)
+    check_content(request)
     template.updated_at = utcnow()
-    return _add_version(session, template, request)
+    return _add_version(session, template, request, author)
 
 
-def _add_version(session: Session, template: Template, request: VersionCreate) -> TemplateVersion:
+def _add_version(
+    session: Session, template: Template, request: VersionCreate, author: str
+) -> TemplateVersion:
     assert template.id is not None
     last = session.exec(
         select(func.max(TemplateVersion.number)).where(TemplateVersion.template_id == template.id)
     ).one()
-    parts = request.parts
+    parts, locales, data_schema = request.parts, request.locales, schema_for(request)
     version = TemplateVersion(
         template_id=template.id,
         number=(last or 0) + 1,
         status=VersionStatus.DRAFT,
         parts=parts,
         sample_data=request.sample_data,
-        checksum=checksum(parts, request.sample_data),
+        locales=locales,
+        data_schema=data_schema,
+        checksum=checksum(parts, request.sample_data, locales=locales, data_schema=data_schema),
+        created_by=author,
     )
     session.add(version)
     session.flush()
-    return version
-
-
-def publish(session: Session, key: str, number: int) -> TemplateVersion:
-    """Make a version the one sends use; publishing it again is a no-op, its content never changes.
-
-    Sends use the newest published version, so publishing an older one would change nothing: that is a
-    409 `version_superseded` (to go back, save the old content as a new version and publish that).
-    """
-    version = get_version(session, key, number)
-    live = published_version(session, get_template(session, key))
-    if live is not None and live.number > number:
-        raise Conflict(
-            f"version {number} of '{key}' is older than the published version {live.number}, which sends"
-            " keep using; to go back to it, save its content as a new version and publish that",
-            field="version",
-            code="version_superseded",
-        )
-    if version.status != VersionStatus.PUBLISHED:
-        version.status = VersionStatus.PUBLISHED
-        version.published_at = utcnow()
-        session.add(version)
-        session.flush()
+    record_saved(session, version, author)
     return version
 
 
@@ -137,7 +151,7 @@ def latest_version(session: Session, template: Template) -> TemplateVersion:
 
 
 def published_version(session: Session, template: Template) -> TemplateVersion | None:
-    """The newest published version: the one sends use."""
+    """The live version: the one sends use (`ccm.registry.workflow.publish` keeps it to one)."""
     statement = (
         select(TemplateVersion)
         .where(TemplateVersion.template_id == template.id, TemplateVersion.status == VersionStatus.PUBLISHED)

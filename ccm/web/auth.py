@@ -1,4 +1,5 @@
-"""Who is looking at a page: the session cookie -> a live session row -> a live API key -> its permissions.
+"""Who is looking at a page: the session cookie -> a live session row -> a live API key or enabled user ->
+the role's permissions.
 
 Page handlers declare `Annotated[Viewer, Depends(page_viewer(Permission.X))]`; form handlers use
 `form_viewer`, which also checks the CSRF token. Failures raise the exceptions below, which
@@ -14,9 +15,10 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request
 
-from ccm.access.models import ApiKey, Role
+from ccm.access.identity import identity_of
+from ccm.access.models import ApiKey, Role, User
 from ccm.access.permissions import GRANTS, Permission, allows
-from ccm.access.sessions import session_key
+from ccm.access.sessions import session_signer
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.web.session import SESSION_COOKIE, csrf_matches, csrf_token
 
@@ -41,14 +43,37 @@ NAVIGATION = (
 
 @dataclass(frozen=True)
 class Viewer:
-    """The signed-in key, and the CSRF token its forms must carry."""
+    """Who signed in, a user (with a password) or an API key, and the CSRF token their forms must carry."""
 
-    api_key: ApiKey
+    api_key: ApiKey | None
     csrf: str
+    user: User | None = None
+
+    def __post_init__(self) -> None:
+        if (self.api_key is None) == (self.user is None):
+            raise ValueError("a viewer is a user or an API key")
+
+    @property
+    def actor(self) -> ApiKey | User:
+        """The row that signed in: what audit records name."""
+        actor = self.user or self.api_key
+        assert actor is not None  # __post_init__ keeps exactly one
+        return actor
 
     @property
     def role(self) -> Role:
-        return Role(self.api_key.role)
+        return Role(self.actor.role)
+
+    @property
+    def name(self) -> str:
+        """How pages name the viewer: the user's email, or the key's name."""
+        actor = self.actor
+        return actor.email if isinstance(actor, User) else actor.name
+
+    @property
+    def identity(self) -> str:
+        """The identity four-eyes approval counts (`ccm.access.identity`)."""
+        return identity_of(self)
 
     def may(self, permission: Permission) -> bool:
         return allows(self.role, permission)
@@ -105,13 +130,17 @@ def _requested_path(request: Request) -> str | None:
 
 
 def current_viewer(request: Request, session: SessionDep, settings: SettingsDep) -> Viewer | None:
-    """The viewer of a live session (not signed out, not expired) whose key is still live, or None."""
+    """The viewer of a live session (not signed out, not expired) whose key or user is still live, or None."""
     request.state.db = session  # for PageRoute, which rolls it back when a service error becomes a page
     token = request.cookies.get(SESSION_COOKIE, "")
-    api_key = session_key(session, token)
-    if api_key is None:
+    signer = session_signer(session, token)
+    if signer is None:
         return None
-    viewer = Viewer(api_key=api_key, csrf=csrf_token(settings.secret_key, token))
+    csrf = csrf_token(settings.secret_key, token)
+    if isinstance(signer, User):
+        viewer = Viewer(api_key=None, user=signer, csrf=csrf)
+    else:
+        viewer = Viewer(api_key=signer, csrf=csrf)
     request.state.viewer = viewer
     return viewer
 

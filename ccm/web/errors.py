@@ -41,7 +41,7 @@ def _forbidden(request: Request, error: PageForbidden) -> Response:
     roles = " or ".join(error.roles_allowed)
     message = (
         f"This page needs the '{error.permission.value}' permission, which the {roles} role has. "
-        f"You are signed in with the {error.viewer.role.value} key '{error.viewer.api_key.name}'."
+        f"You are signed in as '{error.viewer.name}', with the {error.viewer.role.value} role."
     )
     return error_page(request, 403, "Not allowed", message)
 

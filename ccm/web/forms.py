@@ -39,6 +39,31 @@ def input_name(spec: ChannelSpec, form_field: FormField) -> str:
     return f"{spec.key}_{form_field.name}"
 
 
+SAMPLE_DATA_INPUT = "sample_data"
+
+
+def input_for_field(api_field: str | None) -> str | None:
+    """The form input an API error's `field` points at (`parts.email.html` -> `email_body`), if any.
+
+    The live preview shows an error beside the field the author is typing in, so the API's names for a
+    template's places (with or without the `parts.` prefix, or just the channel) are mapped back to inputs;
+    a data error belongs to the sample data.
+    """
+    if not api_field:
+        return None
+    path = api_field.removeprefix("parts.").split(".")
+    if path[0] in ("data", SAMPLE_DATA_INPUT):
+        return SAMPLE_DATA_INPUT
+    spec = next((s for s in all_channels() if s.key == path[0]), None)
+    if spec is None:
+        return None
+    inner = path[1] if len(path) > 1 else spec.source_field
+    for form_field in spec.form_fields:
+        if inner == form_field.name or inner in form_field.choices:
+            return input_name(spec, form_field)
+    return None
+
+
 @dataclass(frozen=True)
 class FieldView:
     """One field as the template draws it."""
@@ -49,6 +74,8 @@ class FieldView:
     value: str | bool
     choices: tuple[str, ...] = ()
     chosen: str = ""
+    editor: str = "text"
+    """The language the page's code editor highlights the field in (`data-editor`)."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +142,15 @@ class PartsForm:
                 )
                 value = self.values.get(name, False if form_field.kind == "flag" else "")
                 views.append(
-                    FieldView(form_field.kind, form_field.label, name, value, form_field.choices, chosen)
+                    FieldView(
+                        form_field.kind,
+                        form_field.label,
+                        name,
+                        value,
+                        form_field.choices,
+                        chosen,
+                        form_field.editor,
+                    )
                 )
             sets.append(Fieldset(spec.label, views))
         return sets

@@ -3,7 +3,8 @@ and the document link. Every one needs a valid signed token; a token that fails 
 404: no redirect, no hint, nothing recorded. What they record goes onto the customer's timeline through
 `ccm.engagement`; they live in the web layer because they resolve messages and serve archived documents.
 Documents are archive data: their links expire, stop working once the customer is erased (410, since the
-link was genuine), and every fetch is written to the compliance audit log.
+link was genuine), and every fetch is written to the compliance audit log. The pages a customer reads are
+worded in their locale (`ccm.web.public_text`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from archive import ObjectNotFound
 from ccm.archiving.crypto import KeyDestroyed
 from ccm.archiving.service import find_entry, read_payload
-from ccm.archiving.vault import VaultDep
+from ccm.archiving.vault import ArchiveVault, VaultDep
 from ccm.channels import get_channel, is_channel
 from ccm.communications.models import Message
 from ccm.compliance.audit import log_access
@@ -30,6 +32,8 @@ from ccm.engagement.models import EventType
 from ccm.engagement.service import record_message_event
 from ccm.engagement.tokens import TokenPurpose, TokensDep, TokenSigner
 from ccm.errors import Gone, NotFound, ServiceUnavailable
+from ccm.settings import Settings
+from ccm.web.public_text import wording_for
 from ccm.web.rendering import render_page
 
 router = APIRouter(tags=["engagement"])
@@ -96,7 +100,8 @@ def _unsubscribe_page(
     """The page names the address being opted out, on channels where opting out exists (email, SMS)."""
     spec = get_channel(channel) if is_channel(channel) else None
     address = spec.recipient(customer) if spec and spec.marketing_consent and customer else ""
-    context = {"channel": channel, "address": address, "done": done}
+    wording = wording_for(customer.locale if customer else None)
+    context = {"channel": channel, "address": address, "done": done, "t": wording}
     return render_page(request, "public/unsubscribe.html", context, headers=NO_STORE)
 
 
@@ -106,11 +111,33 @@ def _unsubscribe_page(
     responses={200: {"content": {"application/pdf": {}}}, 404: {}, 410: {}},
 )
 def document(
-    token: Token, tokens: TokensDep, vault: VaultDep, session: SessionDep, settings: SettingsDep
+    token: Token,
+    request: Request,
+    tokens: TokensDep,
+    vault: VaultDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     """The archived PDF itself, so the customer sees exactly the document that was issued; while the link
-    is current and the customer not erased, and audited like any other read of the archive."""
+    is current and the customer not erased, and audited like any other read of the archive. A browser
+    whose link no longer works gets a page saying so in the customer's language; other clients the 410."""
     message, payload = _message_for(tokens, session, TokenPurpose.DOCUMENT, token)
+    try:
+        return _document(message, payload, vault, session, settings)
+    except Gone as error:
+        if "text/html" not in request.headers.get("accept", ""):
+            raise
+        customer = session.get(Customer, message.customer_id)
+        reason = "document.expired" if error.code == "link_expired" else "document.gone"
+        context = {"reason": reason, "t": wording_for(customer.locale if customer else None)}
+        return render_page(
+            request, "public/document_unavailable.html", context, status_code=410, headers=NO_STORE
+        )
+
+
+def _document(
+    message: Message, payload: dict[str, Any], vault: ArchiveVault, session: Session, settings: Settings
+) -> Response:
     if utcnow().timestamp() >= _document_expiry(payload, message, settings.document_link_days):
         raise Gone("this document link has expired", code="link_expired")
     if is_erased(session, message.customer_id):

@@ -30,16 +30,19 @@ def when(moment: datetime | None) -> str:
 pages.env.filters["when"] = when
 
 
-def content_security_policy(*, images: str = "'self' data:", frames: str = "'self'") -> str:
+def content_security_policy(
+    *, images: str = "'self' data:", frames: str = "'self'", scripts: str = "'none'"
+) -> str:
     """The UI's policy; srcdoc iframes inherit it, so it also governs the emails shown inside them.
 
     The outbox page passes `images="data:"` so that viewing a sent email never loads its open pixel (which
     would record an open), and limits `frames` so a tracked link clicked inside the preview goes nowhere.
+    Only editor pages run scripts (`editor_policy`); every other page keeps `script-src 'none'`.
     """
     return "; ".join(
         (
             "default-src 'self'",
-            "script-src 'none'",
+            f"script-src {scripts}",
             "style-src 'self' 'unsafe-inline'",
             f"img-src {images}",
             f"frame-src {frames}",
@@ -49,6 +52,24 @@ def content_security_policy(*, images: str = "'self' data:", frames: str = "'sel
             "frame-ancestors 'self'",
         )
     )
+
+
+def editor_policy(*, images: str = "'self' data:") -> str:
+    """An editor page's policy: our own scripts (the live preview, the bundled editor) and nothing else.
+
+    `blob:` frames show the PDF of unsaved content, which the live preview fetches and frames itself;
+    previews of emails stay in sandboxed iframes without scripts.
+    """
+    return content_security_policy(images=images, frames="'self' blob:", scripts="'self'")
+
+
+EDITOR_BUNDLE = STATIC_DIR / "editor" / "editor.js"
+"""Built by `make editor` from `ccm/web/editor/` when Node is present; without it pages keep textareas."""
+
+
+def editor_bundle_url() -> str | None:
+    """The code editor's address when the bundle was built, else None (plain textareas, same live preview)."""
+    return "/static/editor/editor.js" if EDITOR_BUNDLE.is_file() else None
 
 
 def render_page(

@@ -10,10 +10,22 @@ from fastapi import APIRouter, Request, Response
 
 from ccm.web.auth import MaybeViewer
 from ccm.web.errors import PageRoute, error_page
-from ccm.web.views import authoring, campaigns, compliance, customers, login, messages, outbox, templates
+from ccm.web.views import (
+    authoring,
+    campaigns,
+    compliance,
+    customers,
+    editor,
+    login,
+    messages,
+    outbox,
+    review,
+    templates,
+)
 
 router = APIRouter(include_in_schema=False)
-for section in (login, templates, authoring, outbox, customers, messages, campaigns, compliance):
+sections = (login, templates, authoring, editor, review, outbox, customers, messages, campaigns, compliance)
+for section in sections:
     router.include_router(section.router)
 
 _fallback = APIRouter(route_class=PageRoute)

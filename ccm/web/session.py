@@ -1,7 +1,8 @@
 """Signed-in state for the web UI: the session cookie, its server-side row, and the CSRF tokens bound to it.
 
-The cookie holds a random token, never the API key; the row it names (`ccm.access.sessions`) is checked on
-every page, so signing out or revoking the key ends the session at once, not when the cookie expires.
+The cookie holds a random token, never the API key or password; the row it names (`ccm.access.sessions`) is
+checked on every page, so signing out, revoking the key or disabling the user ends the session at once, not
+when the cookie expires.
 """
 
 from __future__ import annotations
@@ -21,14 +22,20 @@ SESSION_LIFETIME = timedelta(hours=8)
 SESSION_SECONDS = int(SESSION_LIFETIME.total_seconds())
 
 
-def issue_session(session: Session, api_key_id: int, *, now: datetime | None = None) -> str:
-    """A session for `api_key_id` ending after SESSION_LIFETIME; the cookie's token (shown only now).
+def issue_session(
+    session: Session,
+    api_key_id: int | None = None,
+    *,
+    user_id: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """A session for the key or the user ending after SESSION_LIFETIME; the cookie's token (shown only now).
 
     Expired rows are cleared on the way: sign-ins are rare enough that this costs nothing, and no job is
     needed to keep the table small.
     """
     purge_sessions(session, now=now)
-    return start_session(session, api_key_id, lifetime=SESSION_LIFETIME, now=now)
+    return start_session(session, api_key_id, user_id=user_id, lifetime=SESSION_LIFETIME, now=now)
 
 
 def csrf_token(secret: str, bound_to: str) -> str:

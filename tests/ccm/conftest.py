@@ -1,7 +1,9 @@
 """The service under test, on SQLite and on PostgreSQL: migrated once per database, emptied per test.
 
 `service` builds a real app (TestClient, no background thread) with settings a test may override, API
-keys for every role, and `work()` to run the outbox worker until nothing is due. `INVOICE` and `WELCOME` are
+keys for every role and a second admin key (`reviewer`, another identity for four-eyes approval), and
+`work()` to run the outbox worker until nothing is due. `publish_reviewed()` puts a version live the way a
+team does: submitted, approved by the reviewer, published. `INVOICE` and `WELCOME` are
 ready-made send bodies for the `customer` fixture, and `send()` queues one and returns its message id.
 """
 
@@ -72,6 +74,8 @@ class Service:
     client: TestClient
     settings: Settings
     keys: dict[Role, str] = field(default_factory=dict)
+    reviewer: str = ""
+    """A second admin key: another identity than every role's key, so it may approve their versions."""
 
     @property
     def runtime(self) -> Runtime:
@@ -80,6 +84,9 @@ class Service:
 
     def headers(self, role: Role = Role.ADMIN, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}", **extra}
+
+    def reviewer_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.reviewer}"}
 
     def work(self) -> int:
         """Run the outbox worker until nothing is due."""
@@ -128,6 +135,7 @@ def service_factory(database_url: str, tmp_path: Path) -> Iterator[ServiceFactor
             for role in Role:
                 _, raw = create_api_key(session, role=role, name=f"test {role}")
                 service.keys[role] = raw
+            _, service.reviewer = create_api_key(session, role=Role.ADMIN, name="test reviewer")
         return service
 
     yield make
@@ -174,6 +182,23 @@ INVOICE_DATA: dict[str, Any] = {
 
 INVOICE = {"template": "invoice", "customer_id": "c-1", "data": INVOICE_DATA, "channels": ["email"]}
 WELCOME = {"template": "welcome", "customer_id": "c-1", "data": {"cta_url": "https://example.com/go"}}
+
+
+def publish_reviewed(
+    service: Service, template: str, number: int, role: Role = Role.MARKETER
+) -> dict[str, Any]:
+    """Put a version live as a team does, whatever its category: `role` submits it, the reviewer key
+    approves it, `role` publishes it. Returns the published version."""
+    path = f"/v1/templates/{template}/versions/{number}"
+    for step, headers in (
+        ("submit", service.headers(role)),
+        ("approve", service.reviewer_headers()),
+        ("publish", service.headers(role)),
+    ):
+        response = service.client.post(f"{path}/{step}", headers=headers)
+        assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
 
 
 def send(service: Service, body: dict[str, Any], key: str) -> str:

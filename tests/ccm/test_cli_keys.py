@@ -27,7 +27,7 @@ def test_list_and_revoke_keys(tmp_path: Path) -> None:
         ("1", "sender", "billing run", raw[:8], "-"),
         ("2", "admin", "admin key", rows[1][3], "-"),
     ]
-    assert all(len(r) == 6 and r[4] and raw not in "\t".join(r) for r in rows)
+    assert all(len(r) == 7 and r[4] and r[6] == "-" and raw not in "\t".join(r) for r in rows)  # no owners
 
     revoked = ccm(tmp_path, "keys", "revoke", "1")
     assert revoked.returncode == 0, revoked.stderr

@@ -1,4 +1,5 @@
-"""SesProvider against moto's SES v2 on loopback: raw bytes arrive unchanged, errors are classified."""
+"""SesProvider against moto's SES v2 on loopback: raw bytes arrive unchanged, errors are classified, IDN
+domains go out in punycode and what would need SMTPUTF8 is refused before AWS is called."""
 
 from __future__ import annotations
 
@@ -23,11 +24,16 @@ PAYLOAD = (
     b"\r\n"
     b"Dear Anna,\r\n.a line starting with a dot\r\n"
 )
+IDN_PAYLOAD = PAYLOAD.replace(b"To: anna@example.org", b"To: anna@xn--bcher-kva.example")
+# An RFC 6532 message as renderers.mime composes it for a non-ASCII local part: the address is raw UTF-8.
+UTF8_PAYLOAD = PAYLOAD.replace(b"To: anna@example.org", "To: josé@bücher.example".encode())
 
 
-def email(sender: str = "shop@ses-test.example", payload: bytes = PAYLOAD) -> OutgoingMessage:
+def email(
+    sender: str = "shop@ses-test.example", payload: bytes = PAYLOAD, recipient: str = "anna@example.org"
+) -> OutgoingMessage:
     return OutgoingMessage(
-        f"m-{uuid.uuid4().hex[:8]}", Channel.EMAIL, "anna@example.org", sender, payload, "message/rfc822"
+        f"m-{uuid.uuid4().hex[:8]}", Channel.EMAIL, recipient, sender, payload, "message/rfc822"
     )
 
 
@@ -42,6 +48,7 @@ def verified_domain(moto_s3_server: str) -> str:
         aws_secret_access_key="testing",
     )
     client.create_email_identity(EmailIdentity="ses-test.example")
+    client.create_email_identity(EmailIdentity="xn--strae-oqa.example")  # SES knows an IDN by its A-label
     client.close()
     return "ses-test.example"
 
@@ -62,6 +69,44 @@ def test_raw_message_reaches_ses_unchanged(ses: SesProvider, moto_s3_server: str
     assert recorded["raw_data"].encode() == PAYLOAD
     assert recorded["source"] == "shop@ses-test.example"
     assert "anna@example.org" in recorded["destinations"]
+
+
+def test_idn_domains_go_to_ses_in_punycode(ses: SesProvider, moto_s3_server: str) -> None:
+    result = ses.send(email("Shop <bounces@Straße.example>", IDN_PAYLOAD, recipient="anna@Bücher.example"))
+
+    assert result.outcome is Outcome.ACCEPTED, result.detail
+    recorded = moto_raw_emails(moto_s3_server)[result.provider_message_id or ""]
+    assert recorded["source"] == "bounces@xn--strae-oqa.example"  # IDNA 2008, not strasse.example
+    assert recorded["destinations"][0] == "anna@xn--bcher-kva.example"
+    assert recorded["raw_data"].encode() == IDN_PAYLOAD
+
+
+@pytest.mark.parametrize(
+    ("sender", "recipient", "payload"),
+    [
+        ("shop@ses-test.example", "josé@bücher.example", UTF8_PAYLOAD),  # a non-ASCII local part
+        ("josé@ses-test.example", "anna@example.org", PAYLOAD),  # in the sender too
+        ("shop@ses-test.example", "jose@example.org", UTF8_PAYLOAD),  # ASCII envelope, RFC 6532 headers
+    ],
+)
+def test_what_needs_smtputf8_is_refused_permanently_before_calling_ses(
+    ses: SesProvider, moto_s3_server: str, sender: str, recipient: str, payload: bytes
+) -> None:
+    before = set(moto_raw_emails(moto_s3_server))
+    result = ses.send(email(sender, payload, recipient=recipient))
+
+    assert result.outcome is Outcome.PERMANENT_ERROR
+    assert result.detail.startswith("smtputf8_unsupported: ")
+    assert result.provider == "ses" and result.provider_message_id is None
+    assert not result.recipient_rejected  # the address is fine; SES cannot carry it
+    assert set(moto_raw_emails(moto_s3_server)) == before
+
+
+def test_invalid_idn_domain_is_refused_permanently(ses: SesProvider) -> None:
+    result = ses.send(email(recipient="anna@☃.example"))
+
+    assert result.outcome is Outcome.PERMANENT_ERROR
+    assert result.detail.startswith("invalid_domain: ")
 
 
 def test_configuration_set_is_passed(moto_s3_server: str, verified_domain: str) -> None:

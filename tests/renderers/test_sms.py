@@ -3,7 +3,7 @@
 import pytest
 
 from renderers.errors import RenderError
-from renderers.sms import analyse_sms, render_sms
+from renderers.sms import analyse_sms, render_sms, ucs2_characters
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,11 @@ def test_render_sms_normalises_babel_spaces() -> None:
 def test_empty_sms_is_an_error() -> None:
     with pytest.raises(RenderError, match="empty"):
         render_sms("{% if false %}x{% endif %}  \n", {})
+
+
+def test_the_characters_that_force_ucs2_are_named_once_with_their_first_position() -> None:
+    text = "Caf\u00e9 \u2019ok\u2019 \u20ac5 \U0001f600"  # é and € are GSM (€ in the extension table)
+    assert analyse_sms(text).encoding == "UCS-2"
+    assert ucs2_characters(text) == (("\u2019", 6), ("\U0001f600", 14))
+    assert ucs2_characters("plain GSM text [with] {extension} ~characters~") == ()
+    assert len(ucs2_characters("".join(chr(0x0410 + i) for i in range(40)), limit=20)) == 20

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from ccm.access.permissions import Permission
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.errors import ApiError
-from ccm.registry import service
+from ccm.registry import publish_check, service, workflow
 from ccm.web.auth import Viewer, form_viewer
 from ccm.web.errors import PageRoute
 from ccm.web.forms import FormErrors, NewTemplateForm, PartsForm
@@ -43,7 +43,7 @@ def create_template(
 ) -> Response:
     form = NewTemplateForm(key, name, category, description, parts)
     try:
-        template = service.create_template(session, form.request())
+        template = service.create_template(session, form.request(), author=viewer.identity)
     except (FormErrors, ApiError) as error:
         session.rollback()
         messages = error.messages if isinstance(error, FormErrors) else [error.message]
@@ -64,7 +64,7 @@ def create_draft(
     """A new draft version; a rejected one is shown again with its input and the reasons, nothing saved."""
     service.get_template(session, key)  # an unknown template is a 404, not a form error
     try:
-        version = service.add_version(session, key, parts.version_request())
+        version = service.add_version(session, key, parts.version_request(), author=viewer.identity)
     except (FormErrors, ApiError) as error:
         session.rollback()
         messages = error.messages if isinstance(error, FormErrors) else [error.message]
@@ -76,7 +76,13 @@ def create_draft(
 
 
 @router.post("/ui/templates/{key}/versions/{number}/publish")
-def publish(key: TemplateKeyPath, number: VersionPath, session: SessionDep, _viewer: Writer) -> Response:
-    """Make a draft the version sends use; publishing a published version again changes nothing."""
-    service.publish(session, key, number)
+def publish(
+    key: TemplateKeyPath, number: VersionPath, session: SessionDep, settings: SettingsDep, viewer: Writer
+) -> Response:
+    """Make a version live (once approved, where approval applies); publishing the live one is a no-op."""
+    unpublished = publish_check.version_to_publish(session, key, number)
+    session.commit()  # no database lock is held while the author's template renders
+    if unpublished is not None:
+        publish_check.check_publishable(settings, unpublished)
+    workflow.publish(session, key, number, viewer.identity, approval_categories=settings.approval_categories)
     return RedirectResponse(f"/ui/templates/{key}?version={number}", status_code=303)

@@ -1,10 +1,11 @@
 """Compliance pages: search the archive, see exactly what a customer received and whether it verifies,
-download originals and exports, read the audit log. Every search, view and download is audited."""
+download originals and exports, read the audit log. Every search, view and download is audited, and so is
+every refusal (403), as the API audits its own (`ccm.compliance.routes.log_refusal`)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,20 +20,35 @@ from ccm.channels import channel_keys, file_extension
 from ccm.channels.parts import ChannelKey
 from ccm.compliance import audit, search
 from ccm.compliance.export import MAX_ENTRIES, build_export, file_name
-from ccm.compliance.routes import entry_detail, read_archived
+from ccm.compliance.routes import entry_detail, log_refusal, read_archived
 from ccm.compliance.search import ArchiveQuery
 from ccm.database import utcnow
-from ccm.dependencies import SessionDep
+from ccm.dependencies import EngineDep, SessionDep
 from ccm.errors import Unprocessable
-from ccm.web.auth import Viewer, page_viewer
+from ccm.web.auth import MaybeViewer, PageForbidden, Viewer, page_viewer
 from ccm.web.errors import PageRoute
 from ccm.web.payloads import payload_view, view_name
 from ccm.web.rendering import content_security_policy, ui_page
 from ccm.web.views.params import PageQuery
 
+
+def audited_viewer(permission: Permission) -> Callable[..., Viewer]:
+    """`page_viewer(permission)`, with each refusal audited: who tried to reach the archive matters too."""
+    admit = page_viewer(permission)
+
+    def check(request: Request, session: SessionDep, engine: EngineDep, viewer: MaybeViewer) -> Viewer:
+        try:
+            return admit(request, viewer)
+        except PageForbidden as refused:
+            log_refusal(request, session, engine, refused.viewer.actor)
+            raise
+
+    return check
+
+
 router = APIRouter(route_class=PageRoute)
-Reader = Annotated[Viewer, Depends(page_viewer(Permission.ARCHIVE_READ))]
-Auditor = Annotated[Viewer, Depends(page_viewer(Permission.AUDIT_READ))]
+Reader = Annotated[Viewer, Depends(audited_viewer(Permission.ARCHIVE_READ))]
+Auditor = Annotated[Viewer, Depends(audited_viewer(Permission.AUDIT_READ))]
 MessageIdPath = Annotated[str, PathParam(min_length=1, max_length=36)]
 Field = Annotated[str, Query(max_length=320)]
 DateField = Annotated[str, Query(max_length=10, pattern=r"^(|\d{4}-\d{2}-\d{2})$")]
@@ -116,7 +132,7 @@ def archive_search(
     request: Request, session: SessionDep, viewer: Reader, query: FormQuery, page: PageQuery = 1
 ) -> Response:
     hits, total = search.search(session, query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    audit.log_access(session, viewer.api_key, "search", query.as_record(), [e.message_id for e, _ in hits])
+    audit.log_access(session, viewer.actor, "search", query.as_record(), [e.message_id for e, _ in hits])
     filters = _query_string(request)
     context: dict[str, Any] = {
         "viewer": viewer,
@@ -140,7 +156,7 @@ def archive_export(session: SessionDep, vault: VaultDep, viewer: Reader, query: 
         raise Unprocessable(f"{total} entries match; narrow the search to at most {MAX_ENTRIES}")
     entries = [entry for entry, _ in hits]
     data = build_export(session, vault, entries, query.as_record())
-    audit.log_access(session, viewer.api_key, "export", query.as_record(), [e.message_id for e in entries])
+    audit.log_access(session, viewer.actor, "export", query.as_record(), [e.message_id for e in entries])
     headers = {
         "Content-Disposition": 'attachment; filename="ccm-archive-export.zip"',
         "Cache-Control": "no-store",
@@ -158,7 +174,7 @@ def archive_entry(
     data = read_archived(vault, entry) if readable else None
     shown = payload_view(entry.channel)
     view = shown.parse(data) if data is not None else None
-    audit.log_access(session, viewer.api_key, "view", {"message_id": message_id}, [message_id])
+    audit.log_access(session, viewer.actor, "view", {"message_id": message_id}, [message_id])
     context = {
         "viewer": viewer,
         "entry": detail,
@@ -182,7 +198,7 @@ def archive_original(
     """The original bytes as a download (a PDF may be shown inline, nothing else is ever rendered by us)."""
     entry = search.get_entry(session, message_id)
     data = read_archived(vault, entry)
-    audit.log_access(session, viewer.api_key, "download", {"message_id": message_id}, [message_id])
+    audit.log_access(session, viewer.actor, "download", {"message_id": message_id}, [message_id])
     show = inline and entry.content_type == "application/pdf"
     name = file_name(entry).rsplit("/", 1)[-1]
     headers = {

@@ -23,8 +23,15 @@ from ccm.settings import Settings
 from ccm.web.auth import Viewer, page_viewer
 from ccm.web.errors import PageRoute
 from ccm.web.forms import PartsForm
-from ccm.web.rendering import TEMPLATES_DIR, content_security_policy, ui_page
+from ccm.web.rendering import (
+    TEMPLATES_DIR,
+    content_security_policy,
+    editor_bundle_url,
+    editor_policy,
+    ui_page,
+)
 from ccm.web.views.params import CustomerQuery, TemplateKeyPath, VersionPath, VersionQuery
+from ccm.web.views.review import review_panel
 
 router = APIRouter(route_class=PageRoute)
 Reader = Annotated[Viewer, Depends(page_viewer(Permission.TEMPLATES_READ))]
@@ -79,10 +86,13 @@ def list_context(session: Session, viewer: Viewer) -> dict[str, Any]:
     }
 
 
-def preview_images_policy(remote_images: bool) -> str:
-    """Previews show no remote images unless asked: loading one tells its server someone looked."""
+def preview_images_policy(remote_images: bool, *, editor: bool = False) -> str:
+    """Previews show no remote images unless asked: loading one tells its server someone looked.
+
+    The page is an editor page (scripts of our own allowed) only for those who may write templates.
+    """
     images = "'self' data: https:" if remote_images else "'self' data:"
-    return content_security_policy(images=images)
+    return editor_policy(images=images) if editor else content_security_policy(images=images)
 
 
 def page_url(key: str, number: int, customer_id: str, *, remote_images: bool) -> str:
@@ -113,7 +123,7 @@ class ChannelPreview:
     shape: Any
 
 
-def _previews(result: Preview | None, key: str) -> list[ChannelPreview]:
+def channel_previews(result: Preview | None, key: str) -> list[ChannelPreview]:
     if result is None:
         return []
     shapes = result.api_shapes(key)
@@ -125,7 +135,7 @@ def _previews(result: Preview | None, key: str) -> list[ChannelPreview]:
     return previews
 
 
-def _document(result: Preview) -> Any:
+def document_of(result: Preview) -> Any:
     """The rendered document (a PDF) the page frames, if the version has one."""
     documents = [r for c, r in result.rendered.items() if get_channel(c).preview_view == DOCUMENT_VIEW]
     return documents[0] if documents else None
@@ -155,25 +165,29 @@ def detail_page(
     except ApiError as error:
         preview_error = error.message
     live = service.published_version(session, template)
+    document = document_of(result) if result else None
     customers: list[Customer] = list_customers(session, limit=PICKER_SIZE)
     context = {
         "viewer": viewer,
         "template": template,
         "versions": [(v, channels_of(v.parts)) for v in versions],
         "live_number": live.number if live else None,
+        "review": review_panel(session, settings, viewer, template, shown, versions, live),
         "shown": shown,
         "preview": result,
         "preview_error": preview_error,
-        "previews": _previews(result, key),
-        "pdf_url": pdf_preview_url(key, shown.number, customer_id) if result and _document(result) else None,
+        "previews": channel_previews(result, key),
+        "pdf_url": pdf_preview_url(key, shown.number, customer_id) if document else None,
         "customer_id": customer_id,
         "customers": customers,
         "forms": forms or TemplateForms(draft=PartsForm.from_version(shown.parts, shown.sample_data)),
         "can_write": viewer.may(Permission.TEMPLATES_WRITE),
+        "editor_bundle": editor_bundle_url(),
+        "lint_url": f"/ui/templates/{key}/lint",
         "remote_images": remote_images,
         "images_toggle_url": page_url(key, shown.number, customer_id, remote_images=not remote_images),
     }
-    csp = preview_images_policy(remote_images)
+    csp = preview_images_policy(remote_images, editor=viewer.may(Permission.TEMPLATES_WRITE))
     return ui_page(request, "ui/template_detail.html", context, status_code=status_code, csp=csp)
 
 
@@ -217,7 +231,7 @@ def pdf_preview(
 ) -> Response:
     """The PDF part rendered for the iframe on the template page (rendering errors become error pages)."""
     result = _preview(session, settings, key, number, customer_id)
-    document = _document(result)
+    document = document_of(result)
     if document is None:
         raise NotFound(f"version {number} of '{key}' has no PDF part")
     headers = {

@@ -11,7 +11,7 @@ from ccm.access.models import Role
 from ccm.campaigns.fanout import BatchHook, fan_out
 from ccm.communications.models import Message
 from ccm.database import session_scope
-from tests.ccm.conftest import Service
+from tests.ccm.conftest import Service, publish_reviewed
 
 PROMO = {
     "key": "promo",
@@ -34,8 +34,7 @@ def promo(service: Service) -> str:
     """A published marketing template with email and SMS parts that needs `customer.first_name`."""
     headers = service.headers(Role.MARKETER)
     assert service.client.post("/v1/templates", json=PROMO, headers=headers).status_code == 201
-    published = service.client.post("/v1/templates/promo/versions/1/publish", headers=headers)
-    assert published.status_code == 200, published.text
+    publish_reviewed(service, "promo", 1)
     return "promo"
 
 

@@ -6,19 +6,23 @@ import os
 import threading
 import time
 import tracemalloc
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from ccm.access.models import Role
+from ccm.campaigns import fanout
+from ccm.campaigns.control import pause
 from ccm.campaigns.jobs import JOB_NAME
 from ccm.campaigns.models import Campaign
 from ccm.customers.service import find_customer, unsubscribe
 from ccm.customers.suppression import suppress
-from ccm.database import session_scope
+from ccm.database import make_engine, session_scope
 from ccm.scheduling import run_exclusively
 from tests.ccm.campaigns.conftest import add_customer, campaign, create_campaign, messages_of, run_fan_out
 from tests.ccm.conftest import Service
@@ -85,6 +89,106 @@ def test_a_second_fan_out_over_the_same_customers_is_refused(service: Service, p
     with pytest.raises(IntegrityError):
         run_fan_out(service, created["id"])
     assert len(messages_of(service, created["id"])) == 1
+
+
+@pytest.fixture
+def impatient(service: Service) -> Iterator[Engine]:
+    """A second engine whose statements give up after a second instead of queueing behind a lock."""
+    url = service.settings.database_url
+    if url.startswith("sqlite"):
+        engine = make_engine(url)
+        event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout = 1000"))
+    else:
+        engine = create_engine(url, connect_args={"options": "-c lock_timeout=1s"})
+    yield engine
+    engine.dispose()
+
+
+def while_the_first_batch_renders(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """Run `action` inside the fan-out's first render check, as another process would meanwhile."""
+    real, calls = fanout.check_renders_each, []
+
+    def check(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            action()
+        return real(*args)
+
+    monkeypatch.setattr(fanout, "check_renders_each", check)
+
+
+def test_no_database_lock_is_held_while_a_batch_renders(
+    service: Service, promo: str, impatient: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pause or any other write does not wait for an author's (up to 10 s) template: while a batch's
+    render check runs, another connection locks and updates the campaign row at once."""
+    for index in range(3):
+        add_customer(service, f"w{index}")
+    created = create_campaign(service)
+
+    def rename() -> None:
+        with session_scope(impatient) as session:  # "database is locked" / lock timeout after 1 s
+            row = session.get(Campaign, created["id"], with_for_update=True)
+            assert row is not None
+            row.name = "Renamed while rendering"
+
+    while_the_first_batch_renders(monkeypatch, rename)
+    assert run_fan_out(service, created["id"], batch_size=2) == 2
+    assert campaign(service, created["id"])["name"] == "Renamed while rendering"
+    assert len(messages_of(service, created["id"])) == 3
+
+
+def test_a_campaign_paused_while_its_batch_renders_gets_nothing_from_that_batch(
+    service: Service, promo: str, impatient: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pause does not wait for the render, and the batch's write sees it: it is redone on resume."""
+    for index in range(2):
+        add_customer(service, f"p{index}")
+    created = create_campaign(service)
+
+    def pause_it() -> None:
+        with session_scope(impatient) as session:
+            pause(session, created["id"])
+
+    while_the_first_batch_renders(monkeypatch, pause_it)
+    assert run_fan_out(service, created["id"]) == 0
+    paused = campaign(service, created["id"])
+    assert paused["status"] == "paused"
+    assert paused["progress"]["targeted"] == paused["progress"]["batches"] == 0
+    assert messages_of(service, created["id"]) == []
+    response = service.client.post(
+        f"/v1/campaigns/{created['id']}/resume", headers=service.headers(Role.MARKETER)
+    )
+    assert response.status_code == 200, response.text
+    assert run_fan_out(service, created["id"]) == 1
+    assert len(messages_of(service, created["id"])) == 2
+
+
+def test_a_batch_another_runner_committed_while_this_one_rendered_is_not_queued_twice(
+    service: Service, promo: str, impatient: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runner B commits the batch runner A is rendering (then crashes); A drops its copy and goes on from
+    B's checkpoint, without leaning on the unique index."""
+    for index in range(5):
+        add_customer(service, f"r{index}")
+    created = create_campaign(service)
+
+    def crash_on_second(batch: int) -> None:
+        if batch == 2:
+            raise Crash()
+
+    def other_runner() -> None:
+        with pytest.raises(Crash):
+            fanout.fan_out(
+                impatient, created["id"], service.settings, batch_size=2, before_commit=crash_on_second
+            )
+
+    while_the_first_batch_renders(monkeypatch, other_runner)
+    assert run_fan_out(service, created["id"], batch_size=2) == 2
+    recipients = [m.recipient for m in messages_of(service, created["id"])]
+    assert recipients == [f"r{index}@example.com" for index in range(5)]
+    progress = campaign(service, created["id"])["progress"]
+    assert (progress["targeted"], progress["queued"], progress["batches"]) == (5, 5, 3)
 
 
 def test_unknown_and_unpublished_templates(service: Service, promo: str) -> None:

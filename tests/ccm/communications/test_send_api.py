@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from ccm.communications.models import Message
-from tests.ccm.conftest import INVOICE, INVOICE_DATA, Service, ServiceFactory
+from tests.ccm.conftest import INVOICE, INVOICE_DATA, Service, ServiceFactory, send
 from tests.fixtures.smtp import SmtpTestServer
 
 
@@ -183,6 +183,32 @@ def test_550_bounces_suppresses_the_address_and_refuses_later_sends(
     )
     assert lifted.status_code == 204
     assert service.send(INVOICE, key="perm-3").status_code == 202
+
+
+def test_a_hard_bounce_suppresses_an_idn_address_in_either_form(
+    service_factory: ServiceFactory, smtp_server: SmtpTestServer
+) -> None:
+    service = service_factory(email_provider="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server.port)
+    body = {"email": "anna@Bücher.example", "attributes": {"first_name": "Anna", "last_name": "Weber"}}
+    assert service.client.put("/v1/customers/idn", json=body, headers=service.headers()).status_code == 201
+    smtp_server.reject_rcpt_always(550, "5.1.1 no such user")
+    invoice = {**INVOICE, "customer_id": "idn"}
+    message_id = send(service, invoice, "idn-1")
+    service.work()
+    assert service.message(message_id)["status"] == "bounced"
+
+    listed = service.client.get("/v1/suppressions", headers=service.headers()).json()
+    assert [(s["address"], s["reason"]) for s in listed] == [("anna@xn--bcher-kva.example", "hard_bounce")]
+    again = service.client.post(
+        "/v1/suppressions",
+        json={"channel": "email", "address": "anna@bücher.example", "reason": "manual"},
+        headers=service.headers(),
+    )
+    assert again.status_code == 409  # the Unicode form is the same address
+    assert service.send(invoice, key="idn-2").json()["error"]["code"] == "suppressed"
+    lifted = service.client.delete("/v1/suppressions/email/anna@BÜCHER.example", headers=service.headers())
+    assert lifted.status_code == 204
+    assert service.send(invoice, key="idn-3").status_code == 202
 
 
 def test_scheduled_send_waits_for_send_at(service: Service, customer: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from ccm.channels import Refusal
 from ccm.customers.models import Customer
+from ccm.customers.suppression import suppress
 from ccm.database import session_scope
 from ccm.eligibility.rules import (
     SEND_RULES,
@@ -112,6 +113,29 @@ def test_rules_run_in_order_and_the_first_refusal_wins(service: Service, hold_ru
     assert single == Refusal("no_email_address", "customer has no email address")
     assert bulk[(customer.id, "email")] == single
     assert bulk[(customer.id, "sms")].code == "no_phone_number"
+
+
+@pytest.mark.parametrize(
+    ("stored", "bounced"),
+    [
+        ("josé@bücher.example", "josé@XN--BCHER-KVA.example"),  # a bounce for the punycode form
+        ("josé@xn--bcher-kva.example", "josé@Bücher.example"),  # and the other way round
+    ],
+)
+def test_a_suppression_matches_an_idn_domain_in_either_form(
+    service: Service, stored: str, bounced: str
+) -> None:
+    with session_scope(service.runtime.engine) as session:
+        customer = Customer(external_id="idn", email=stored)
+        session.add(customer)
+        session.flush()
+        assert suppress(session, channel="email", address=bounced, reason="hard_bounce")
+        assert not suppress(session, channel="email", address=stored, reason="complaint")  # one entry
+        template = session.exec(_template("welcome")).one()
+        single = refusal(session, template, customer, "email")
+        bulk = refusals(session, template, [Recipient(customer, "email")])
+    assert single == Refusal("suppressed", f"{stored} is on the suppression list (hard_bounce)")
+    assert bulk[(customer.id, "email")] == single
 
 
 def _customer(external_id: str) -> Any:

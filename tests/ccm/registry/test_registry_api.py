@@ -67,7 +67,12 @@ def test_create_version_publish_and_preview(service: Service) -> None:
     assert "Big order" in html and "Small order" not in html
     assert "https://shop.example/orders/A-17?a=1&amp;b=2" in html
     assert body["email"]["subject"] == "Order A-17"
-    assert body["sms"] == {"text": "Order A-17: 120,00 €", "encoding": "GSM-7", "segments": 1}
+    assert body["sms"] == {
+        "text": "Order A-17: 120,00 €",
+        "encoding": "GSM-7",
+        "segments": 1,
+        "ucs2_characters": [],
+    }
     pdf = base64.b64decode(body["pdf"]["base64"])
     assert body["pdf"]["pages"] == len(PdfReader(io.BytesIO(pdf)).pages) == 1
 
@@ -135,11 +140,13 @@ def test_publishing_a_version_older_than_the_live_one_is_refused(service: Servic
         assert refused.json()["error"]["code"] == "version_superseded"
         assert refused.json()["error"]["field"] == "version"
         assert "published version 3" in refused.json()["error"]["message"]
+        message = refused.json()["error"]["message"]
+        assert f'roll back to it (POST /v1/templates/order/rollback {{"to": {older}}})' in message
     assert publish(3).status_code == 200  # publishing the live version again is still a no-op
 
     detail = service.client.get("/v1/templates/order", headers=headers).json()
     assert detail["published_version"] == 3
-    assert [v["status"] for v in detail["versions"]] == ["published", "draft", "published"]
+    assert [v["status"] for v in detail["versions"]] == ["superseded", "draft", "published"]
     preview = service.client.post("/v1/templates/order/preview", json={}, headers=headers).json()
     assert preview["version"] == 3 and preview["sms"]["text"] == "v3 A-17"
 

@@ -138,7 +138,7 @@ def test_create_a_template_draft_it_and_publish_it(live: LiveService, signed_in:
             "csrf_token": csrf_of(page),
             "email_subject": "Hello {{ customer.first_name }}",
             "email_body_kind": "html",
-            "email_body": "<p>Visit {{ url }}</p>",
+            "email_body": '<p>Visit {{ url }}</p><a href="{{ unsubscribe_url }}">Stop</a>',
             "sms_text": "Hi again {{ customer.first_name }}",
             "sample_data": '{"url": "https://example.com/2"}',
         },
@@ -146,6 +146,25 @@ def test_create_a_template_draft_it_and_publish_it(live: LiveService, signed_in:
     assert drafted.status_code == 303
     assert drafted.headers["location"] == f"/ui/templates/{key}?version=2"
 
+    unapproved = client.post(f"/ui/templates/{key}/versions/2/publish", data={"csrf_token": csrf_of(page)})
+    assert unapproved.status_code == 409 and "approved by" in unapproved.text  # a marketing template
+    page = client.get(f"/ui/templates/{key}?version=2").text
+    assert "Publish v2" not in page and "Submit v2 for review" in page
+    submitted = client.post(f"/ui/templates/{key}/versions/2/submit", data={"csrf_token": csrf_of(page)})
+    assert submitted.status_code == 303
+    page = client.get(f"/ui/templates/{key}?version=2").text
+    assert "Approve v2" not in page and "Awaiting review by a marketer or admin other than you" in page
+
+    reviewer = signed_in(Role.ADMIN)
+    page = reviewer.get(f"/ui/templates/{key}?version=2").text
+    assert "Approve v2" in page and "Reject v2" in page
+    approved = reviewer.post(
+        f"/ui/templates/{key}/versions/2/approve", data={"csrf_token": csrf_of(page), "comment": "fine"}
+    )
+    assert approved.status_code == 303
+
+    page = client.get(f"/ui/templates/{key}?version=2").text
+    assert "Publish v2" in page and "fine" in page  # the approval's comment is in the history
     published = client.post(f"/ui/templates/{key}/versions/2/publish", data={"csrf_token": csrf_of(page)})
     assert published.status_code == 303
     with live.api() as api:
@@ -153,7 +172,7 @@ def test_create_a_template_draft_it_and_publish_it(live: LiveService, signed_in:
     assert detail["published_version"] == 2
     assert detail["latest"]["parts"]["email"] == {
         "subject": "Hello {{ customer.first_name }}",
-        "html": "<p>Visit {{ url }}</p>",
+        "html": '<p>Visit {{ url }}</p><a href="{{ unsubscribe_url }}">Stop</a>',
         "attach_pdf": False,
     }
 

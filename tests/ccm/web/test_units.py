@@ -11,7 +11,7 @@ from email.message import EmailMessage
 import pytest
 
 from ccm.web.auth import safe_next
-from ccm.web.forms import FormErrors, PartsForm
+from ccm.web.forms import FormErrors, PartsForm, input_for_field
 from ccm.web.payloads import canonical_uuid, email_attachment, parse_email, parse_sms
 from ccm.web.session import csrf_matches, csrf_token
 
@@ -96,3 +96,25 @@ def test_only_canonical_uuids_are_message_ids() -> None:
     assert canonical_uuid(value.upper()) is None
     assert canonical_uuid("{" + value + "}") is None
     assert canonical_uuid("../../etc/passwd") is None
+
+
+@pytest.mark.parametrize(
+    ("api_field", "form_input"),
+    [
+        ("parts.email.html", "email_body"),
+        ("email.mjml", "email_body"),
+        ("parts.email.subject", "email_subject"),
+        ("sms.text", "sms_text"),
+        ("sms", "sms_text"),
+        ("pdf.css", "pdf_css"),
+        ("data.invoice.number", "sample_data"),
+        ("parts.email", None),
+        ("parts", None),
+        ("locale", None),
+        (None, None),
+    ],
+)
+def test_api_error_fields_map_to_the_form_input_they_concern(
+    api_field: str | None, form_input: str | None
+) -> None:
+    assert input_for_field(api_field) == form_input

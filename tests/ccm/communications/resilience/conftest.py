@@ -18,12 +18,14 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ccm.access.identity import SYSTEM_IDENTITY
 from ccm.communications.models import Message
 from ccm.communications.service import create_message
 from ccm.customers.models import Customer
 from ccm.database import make_engine, session_scope, utcnow
 from ccm.migrate import upgrade
 from ccm.registry import service as registry
+from ccm.registry import workflow
 from ccm.registry.schemas import TemplateCreate
 from tests.ccm.conftest import POSTGRES_ADMIN_URL
 
@@ -59,8 +61,10 @@ def queue_emails(url: str, count: int, *, customers: int = 200) -> list[str]:
     engine = make_engine(url)
     ids: list[str] = []
     with session_scope(engine) as session:
-        template = registry.create_template(session, TemplateCreate.model_validate(SMALL_EMAIL))
-        version = registry.publish(session, "notice", 1)
+        template = registry.create_template(
+            session, TemplateCreate.model_validate(SMALL_EMAIL), author=SYSTEM_IDENTITY
+        )
+        version = workflow.publish(session, "notice", 1, SYSTEM_IDENTITY, approval_categories=())
         people = []
         for number in range(customers):
             person = Customer(

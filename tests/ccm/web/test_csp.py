@@ -1,0 +1,84 @@
+"""Scripts run only on editor pages: every other page of the UI keeps `script-src 'none'`.
+
+The pages are found by walking the UI's router, so a page added later is checked without changing this file
+(a new path parameter needs a sample value below, or the test says which one is missing).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ccm.access.models import Role
+from ccm.web.routes import router
+from tests.ccm.conftest import Service
+from tests.ccm.web.conftest import sign_in
+
+EDITOR_PAGES = {"/ui/templates/{key}"}
+"""Pages that load our scripts (the live preview, the code editor) for those who may write templates."""
+SAMPLES = {
+    "key": "invoice",
+    "number": "1",
+    "external_id": "c-1",
+    "message_id": str(uuid.uuid4()),
+    "index": "0",
+    "campaign_id": "1",
+    "action": "pause",
+    "rest": "nowhere",
+}
+
+
+def get_pages(routes: list[Any]) -> Iterator[str]:
+    """The path of every GET route, through included routers."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from get_pages(route.original_router.routes)
+        elif "GET" in getattr(route, "methods", ()):
+            yield route.path
+
+
+def address(path: str) -> str:
+    names = re.findall(r"{(\w+)(?::\w+)?}", path)
+    missing = [name for name in names if name not in SAMPLES]
+    assert not missing, f"{path}: add a sample value for {missing} to SAMPLES"
+    return re.sub(r"{(\w+)(?::\w+)?}", lambda match: SAMPLES[match.group(1)], path)
+
+
+def script_src(response: Any) -> str:
+    policy = response.headers.get("content-security-policy", "")
+    found = re.search(r"script-src ([^;]+)", policy)
+    assert found, f"{response.url}: no script-src in {policy!r}"
+    return found.group(1)
+
+
+def test_every_page_but_the_editor_keeps_scripts_off(service: Service, customer: dict[str, Any]) -> None:
+    client = service.client
+    assert script_src(client.get("/ui/login")) == "'none'"
+    sign_in(client, service.keys[Role.ADMIN])
+
+    checked = []
+    for path in sorted(set(get_pages(router.routes))):
+        response = client.get(address(path), follow_redirects=False)
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue  # a PDF, an attachment, a raw message, a redirect
+        expected = "'self'" if path in EDITOR_PAGES else "'none'"
+        assert script_src(response) == expected, path
+        checked.append(path)
+
+    assert {"/ui/templates", "/ui/templates/{key}", "/ui/outbox", "/ui/archive", "/ui/audit"} <= set(checked)
+
+
+@pytest.mark.parametrize(("role", "expected"), [(Role.MARKETER, "'self'"), (Role.SENDER, "'none'")])
+def test_the_template_page_runs_scripts_only_for_writers(service: Service, role: Role, expected: str) -> None:
+    sign_in(service.client, service.keys[role])
+
+    page = service.client.get("/ui/templates/otp")
+
+    assert script_src(page) == expected
+    assert ('src="/static/live-preview.js"' in page.text) is (expected == "'self'")
+    frames = re.search(r"frame-src ([^;]+)", page.headers["content-security-policy"])
+    assert frames and (frames.group(1) == "'self' blob:") is (expected == "'self'")
