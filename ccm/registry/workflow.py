@@ -37,13 +37,25 @@ def approval_applies(template: Template, approval_categories: Collection[str]) -
     return str(template.category) in approval_categories
 
 
+def version_to_submit(session: Session, key: str, number: int) -> tuple[Template, TemplateVersion]:
+    """What the lint before a submit reads (409 at once when the version cannot be submitted); the caller
+    ends the transaction before linting, since lint renders the author's template with the sample data."""
+    version = get_version(session, key, number)
+    _require_move(key, version, VersionStatus.SUBMITTED)
+    return get_template(session, key), version
+
+
 def submit(
     session: Session, key: str, number: int, identity: str, comment: str = "", *, settings: Settings
 ) -> TemplateVersion:
-    """Ask for a review of a draft; one with lint errors is refused (422 `lint_failed`, with the issues)."""
+    """Ask for a review of a draft; one with lint errors is refused (422 `lint_failed`, with the issues).
+    No transaction is open while the lint renders; the move then checks the state again."""
+    template, version = version_to_submit(session, key, number)
+    session.commit()
+    require_no_lint_errors(settings, template, version)
+    session.expire_all()  # read the state again: another reviewer may have moved it meanwhile
     version = get_version(session, key, number)
     _require_move(key, version, VersionStatus.SUBMITTED)
-    require_no_lint_errors(settings, get_template(session, key), version)
     return move(session, version, VersionStatus.SUBMITTED, identity, comment)
 
 

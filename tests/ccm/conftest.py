@@ -19,7 +19,8 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import ccm.all_models  # noqa: F401
@@ -205,3 +206,17 @@ def send(service: Service, body: dict[str, Any], key: str) -> str:
     response = service.send(body, key=key)
     assert response.status_code == 202, response.text
     return str(response.json()["messages"][0]["id"])
+
+
+@pytest.fixture
+def impatient(service: Service) -> Iterator[Engine]:
+    """A second engine whose statements give up after a second instead of queueing behind a lock: for
+    showing that no lock is held while an author's template renders."""
+    url = service.settings.database_url
+    if url.startswith("sqlite"):
+        engine = make_engine(url)
+        event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout = 1000"))
+    else:
+        engine = create_engine(url, connect_args={"options": "-c lock_timeout=1s"})
+    yield engine
+    engine.dispose()

@@ -6,11 +6,11 @@ import os
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -22,7 +22,7 @@ from ccm.campaigns.jobs import JOB_NAME
 from ccm.campaigns.models import Campaign
 from ccm.customers.service import find_customer, unsubscribe
 from ccm.customers.suppression import suppress
-from ccm.database import make_engine, session_scope
+from ccm.database import session_scope
 from ccm.scheduling import run_exclusively
 from tests.ccm.campaigns.conftest import add_customer, campaign, create_campaign, messages_of, run_fan_out
 from tests.ccm.conftest import Service
@@ -89,19 +89,6 @@ def test_a_second_fan_out_over_the_same_customers_is_refused(service: Service, p
     with pytest.raises(IntegrityError):
         run_fan_out(service, created["id"])
     assert len(messages_of(service, created["id"])) == 1
-
-
-@pytest.fixture
-def impatient(service: Service) -> Iterator[Engine]:
-    """A second engine whose statements give up after a second instead of queueing behind a lock."""
-    url = service.settings.database_url
-    if url.startswith("sqlite"):
-        engine = make_engine(url)
-        event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout = 1000"))
-    else:
-        engine = create_engine(url, connect_args={"options": "-c lock_timeout=1s"})
-    yield engine
-    engine.dispose()
 
 
 def while_the_first_batch_renders(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:

@@ -3,10 +3,6 @@ database refuses both or neither), and a downgrade drops users with their sessio
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import Connection, text
@@ -14,24 +10,6 @@ from sqlalchemy.exc import IntegrityError
 
 from ccm.database import make_engine, utcnow
 from ccm.migrate import alembic_config, upgrade
-from tests.ccm.conftest import BACKENDS, POSTGRES_ADMIN_URL
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database of its own (not the session's migrated one), to be migrated step by step."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'steps.db'}"
-        return
-    name = f"ccm_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    server = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    try:
-        yield f"{server}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _add_session(

@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any, get_args
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from ccm.access.models import ApiKey, Role
 from ccm.access.service import create_api_key
 from ccm.database import session_scope
-from ccm.registry.models import Category, TemplateVersion
+from ccm.registry import workflow
+from ccm.registry.models import Category, Template, TemplateVersion
 from ccm.settings import Settings
 from tests.ccm.conftest import Service, ServiceFactory, publish_reviewed
 
@@ -205,3 +207,23 @@ def test_the_starter_templates_are_live_and_published_by_the_system(service: Ser
         ("draft", "system"),
         ("published", "system"),
     ]
+
+
+def test_no_database_lock_is_held_while_a_submit_lints(
+    promo: Service, impatient: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lint renders the author's template (up to the CPU limit); meanwhile other writers go on at once."""
+    real = workflow.require_no_lint_errors
+
+    def lint_while_someone_writes(*args: Any) -> Any:
+        with session_scope(impatient) as session:  # "database is locked" / lock timeout after 1 s
+            template = session.exec(select(Template).where(Template.key == "promo").with_for_update()).one()
+            template.description = "edited while the submit linted"
+        return real(*args)
+
+    monkeypatch.setattr(workflow, "require_no_lint_errors", lint_while_someone_writes)
+    submitted = _post(promo, "/versions/1/submit", promo.headers(Role.MARKETER), {"comment": "please"})
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["status"] == "submitted"
+    detail = promo.client.get("/v1/templates/promo", headers=promo.headers())
+    assert detail.json()["description"] == "edited while the submit linted"
