@@ -16,7 +16,7 @@ def _keys(service: Service) -> dict[str, dict[str, object]]:
 
 def test_admins_list_every_key_by_its_first_eight_characters(service: Service) -> None:
     listed = _keys(service)
-    assert set(listed) == {f"test {role}" for role in Role}
+    assert set(listed) == {f"test {role}" for role in Role} | {"test reviewer"}
     for role in Role:
         item = listed[f"test {role}"]
         assert set(item) == {"id", "name", "role", "prefix", "created_at", "revoked_at"}
