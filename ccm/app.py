@@ -21,6 +21,7 @@ from ccm.errors import install_error_handlers
 from ccm.limits import BodySizeLimit, RefuseNulInUrl
 from ccm.operations import keys
 from ccm.operations import routes as operations
+from ccm.registry import library_routes as layouts_and_partials
 from ccm.registry import routes as templates
 from ccm.runtime import Runtime
 from ccm.settings import Settings, get_settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         health,
         operations,
         templates,
+        layouts_and_partials,
         customers,
         messages,
         suppressions,

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from renderers.environment import check_syntax, render_text
 from renderers.errors import RenderError
 from renderers.html_post import add_open_pixel, inline_css, rewrite_links
+from renderers.library import with_layout
 from renderers.limits import check_email_bytes
 from renderers.mime import control_character
 from renderers.mjml_compiler import check_mjml, compile_mjml
@@ -29,6 +31,13 @@ class EmailTemplate:
     mjml: str | None = None
     html: str | None = None
     text: str | None = None
+    library: Mapping[str, str] = dataclass_field(default_factory=dict, hash=False)
+    """The pinned partials by key, and layouts (`renderers.library`); includes reach only these."""
+    layout: str | None = None
+    """The library entry wrapping the body, whose `content` block the body is (None: no layout)."""
+
+    def body_source(self, source: str) -> str:
+        return with_layout(source, self.layout)
 
 
 @dataclass(frozen=True)
@@ -51,11 +60,18 @@ def field_errors(field: str) -> Iterator[None]:
         raise
 
 
-def render_subject(source: str, context: Mapping[str, Any], *, locale: str, timezone: str) -> str:
+def render_subject(
+    source: str,
+    context: Mapping[str, Any],
+    *,
+    locale: str,
+    timezone: str,
+    library: Mapping[str, str] | None = None,
+) -> str:
     """Subject without escaping; a CR, LF, NUL or other control character in the result would be a header
     injection or a broken header, so it is refused here, where the preview can name the subject."""
     with field_errors("subject"):
-        subject = render_text(source, context, locale=locale, timezone=timezone)
+        subject = render_text(source, context, locale=locale, timezone=timezone, library=library)
     subject = subject.strip(" \t")
     if control := control_character(subject):
         detail = f"the subject must be a single line of text (it contains a control character: {control})"
@@ -70,7 +86,14 @@ def _render_body(template: EmailTemplate, context: Mapping[str, Any], locale: st
     if source is None:
         raise RenderError("an email template needs an MJML or an HTML body", field="html")
     with field_errors(field):
-        rendered = render_text(source, context, locale=locale, timezone=timezone, autoescape=True)
+        rendered = render_text(
+            template.body_source(source),
+            context,
+            locale=locale,
+            timezone=timezone,
+            autoescape=True,
+            library=template.library,
+        )
     extra_css = ""
     if template.mjml is not None:
         rendered, extra_css = compile_mjml(rendered)  # bounds the MJML's nesting, and so the HTML's
@@ -89,7 +112,9 @@ def render_email(
     open_pixel_url: str | None = None,
 ) -> RenderedEmail:
     """Render subject, HTML and text for one recipient; every failure is a RenderError with its field."""
-    subject = render_subject(template.subject, context, locale=locale, timezone=timezone)
+    subject = render_subject(
+        template.subject, context, locale=locale, timezone=timezone, library=template.library
+    )
     html = _render_body(template, context, locale, timezone)
     check_email_bytes(html)
     if link_rewriter is not None:
@@ -98,7 +123,9 @@ def render_email(
         html = add_open_pixel(html, open_pixel_url)
     if template.text is not None:
         with field_errors("text"):
-            text = render_text(template.text, context, locale=locale, timezone=timezone)
+            text = render_text(
+                template.text, context, locale=locale, timezone=timezone, library=template.library
+            )
     else:
         text = html_to_text(html)
     return RenderedEmail(subject=subject, html=html, text=text)
@@ -112,7 +139,8 @@ def check_email_template(template: EmailTemplate) -> None:
     for field, source in parts.items():
         if source is not None:
             with field_errors(field):
-                check_syntax(source)
+                body = field in ("mjml", "html")
+                check_syntax(template.body_source(source) if body else source, template.library)
     if template.mjml is not None:
         check_mjml(template.mjml)
     if template.html is not None:

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import nodes
+from jinja2 import DictLoader, nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from renderers.errors import MissingVariableError, RenderError, TemplateSourceError, UnsafeTemplateError
 from renderers.filters import FILTERS
+from renderers.library import Library, check_graph, check_references, referenced_names
 from renderers.localisation import SETTINGS_KEY, render_settings
 from renderers.sandbox_bounds import (
     ConcatBounder,
@@ -62,13 +63,21 @@ class CcmEnvironment(ImmutableSandboxedEnvironment):
 
 def _environment(*, autoescape: bool) -> CcmEnvironment:
     """No loader at all: nothing can reach the filesystem, and include/import are refused at compile time."""
-    env = CcmEnvironment(
-        autoescape=autoescape,
-        undefined=PathUndefined,
-        trim_blocks=not autoescape,
-        lstrip_blocks=not autoescape,
-        auto_reload=False,
-    )
+    return _configured(CcmEnvironment(**_options(autoescape)))
+
+
+def _options(autoescape: bool) -> dict[str, Any]:
+    return {
+        "autoescape": autoescape,
+        "undefined": PathUndefined,
+        "trim_blocks": not autoescape,
+        "lstrip_blocks": not autoescape,
+        "auto_reload": False,
+    }
+
+
+def _configured(env: CcmEnvironment) -> CcmEnvironment:
+    """The filters and bounded globals every sandbox of ours has."""
     env.filters.update(FILTERS)
     env.globals["lipsum"] = bounded_lipsum
     env.globals["__ccm_concat"] = bounded_concat
@@ -77,6 +86,28 @@ def _environment(*, autoescape: bool) -> CcmEnvironment:
 
 HTML_ENV = _environment(autoescape=True)
 TEXT_ENV = _environment(autoescape=False)
+
+
+class LibraryEnvironment(CcmEnvironment):
+    """A sandbox whose only loader is a version's library (pinned layout and partials, by name): every
+    source it parses, the part's and each included one's, is checked and bounded like a lone template."""
+
+    library: Library
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        check_references(tree, self.library)
+        return ConcatBounder(bool(self.autoescape)).visit(tree)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=64)
+def _library_environment(library: tuple[tuple[str, str], ...], autoescape: bool) -> LibraryEnvironment:
+    """One environment per library, cached: a version's pins compile once; the graph is checked here."""
+    env = LibraryEnvironment(**_options(autoescape), loader=DictLoader(dict(library)))
+    env.library = dict(library)
+    _configured(env)
+    check_graph(env.library, env.parse)
+    return env
 
 
 def _syntax_error(exc: TemplateSyntaxError) -> TemplateSourceError:
@@ -105,7 +136,7 @@ def _refuse_includes(tree: nodes.Template) -> None:
 
 
 @lru_cache(maxsize=1024)
-def _compile(source: str, autoescape: bool) -> Any:
+def _compile(source: str, autoescape: bool, library: tuple[tuple[str, str], ...] = ()) -> Any:
     """Parse, refuse includes, compile; cached by source so a template version compiles once.
 
     Every failure is a RenderError: Jinja's parser and code generator recurse once per nesting level and
@@ -114,6 +145,8 @@ def _compile(source: str, autoescape: bool) -> Any:
     """
     env = HTML_ENV if autoescape else TEXT_ENV
     try:
+        if library:
+            return _library_environment(library, autoescape).from_string(source)
         tree = env.parse(source)
         _refuse_includes(tree)
         tree = ConcatBounder(autoescape).visit(tree)
@@ -126,9 +159,41 @@ def _compile(source: str, autoescape: bool) -> Any:
         raise _uncompilable(exc) from None
 
 
-def check_syntax(source: str) -> None:
+def check_syntax(source: str, library: Library | None = None) -> None:
     """Validate a template part when it is saved, long before anyone renders it."""
-    _compile(source, False)
+    _compile(source, False, _library_key(library))
+
+
+def included_names(source: str) -> list[str]:
+    """The partial keys a source includes by name, in order, each once; a source that does not parse
+    names none here (saving it reports the syntax error with its field)."""
+    try:
+        tree = TEXT_ENV.parse(source)
+    except Exception:  # syntax errors, nesting limits: `check_syntax` reports them
+        return []
+    names = [n.template.value for n in tree.find_all(nodes.Include) if isinstance(n.template, nodes.Const)]
+    return list(dict.fromkeys(name for name in names if isinstance(name, str)))
+
+
+def check_library_source(source: str, *, block: str | None = None) -> None:
+    """A layout's or partial's source, when it is saved: it parses, includes partials by name only, and
+    (a layout) has the `block` the template's part fills."""
+    try:
+        tree = TEXT_ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        raise _syntax_error(exc) from None
+    except Exception as exc:
+        raise _uncompilable(exc) from None
+    for _ in referenced_names(tree):
+        pass
+    if block is not None and not any(b.name == block for b in tree.find_all(nodes.Block)):
+        raise TemplateSourceError(
+            f"a layout needs {{% block {block} %}}{{% endblock %}} where the content goes"
+        )
+
+
+def _library_key(library: Library | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(library.items())) if library else ()
 
 
 def _template_line(exc: BaseException) -> int | None:
@@ -155,10 +220,12 @@ def render_text(
     locale: str = "en",
     timezone: str = "UTC",
     autoescape: bool = False,
+    library: Library | None = None,
 ) -> str:
-    """Render one template part; every failure comes out as a RenderError subclass."""
+    """Render one template part; every failure comes out as a RenderError subclass. `{% include %}` and
+    `{% extends %}` reach only `library`'s sources (`renderers.library`); without one they are refused."""
     settings = render_settings(locale, timezone)
-    template = _compile(source, autoescape)
+    template = _compile(source, autoescape, _library_key(library))
     variables = {**context, SETTINGS_KEY: settings}
     try:
         return _join_bounded(template.generate(variables))

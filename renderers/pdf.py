@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from renderers.environment import check_syntax, render_text
 from renderers.errors import RenderError, RenderLimitExceeded, UnsafeTemplateError
+from renderers.library import with_layout
 from renderers.limits import check_pdf_pages, pdf_page_limit
 from renderers.pdf_fetcher import ASSET_BASE_URL, AssetFetcher, RefusedFetch
 
@@ -33,6 +34,13 @@ class PdfTemplate:
 
     html: str
     css: str | None = None
+    library: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """The pinned partials by key, and layouts (`renderers.library`); includes reach only these."""
+    layout: str | None = None
+    """The library entry wrapping the HTML, whose `content` block the HTML is (None: no layout)."""
+
+    def source(self) -> str:
+        return with_layout(self.html, self.layout)
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,14 @@ def render_pdf(
     if pdf_variant is not None and pdf_variant not in VARIANTS:
         raise RenderError(f"unknown PDF variant {pdf_variant!r}", field="pdf_variant")
     try:
-        html = render_text(template.html, context, locale=locale, timezone=timezone, autoescape=True)
+        html = render_text(
+            template.source(),
+            context,
+            locale=locale,
+            timezone=timezone,
+            autoescape=True,
+            library=template.library,
+        )
     except RenderError as exc:
         exc.field = exc.field or "pdf"
         raise
@@ -157,7 +172,7 @@ def render_pdf(
 def check_pdf_template(template: PdfTemplate) -> None:
     """Syntax-check the HTML part at save time (the CSS is static and checked by rendering a sample)."""
     try:
-        check_syntax(template.html)
+        check_syntax(template.source(), template.library)
     except RenderError as exc:
         exc.field = exc.field or "pdf"
         raise

@@ -97,11 +97,17 @@ def analyse_sms(text: str) -> SmsAnalysis:
 
 
 def render_sms(
-    source: str, context: Mapping[str, Any], *, locale: str = "en", timezone: str = "UTC"
+    source: str,
+    context: Mapping[str, Any],
+    *,
+    locale: str = "en",
+    timezone: str = "UTC",
+    library: Mapping[str, str] | None = None,
 ) -> RenderedSms:
     """Render, normalise Babel's non-breaking spaces, trim; an empty message is an error."""
     try:
-        text = render_text(source, context, locale=locale, timezone=timezone).translate(_SPACES).strip()
+        text = render_text(source, context, locale=locale, timezone=timezone, library=library)
+        text = text.translate(_SPACES).strip()
     except RenderError as exc:
         exc.field = exc.field or "sms"
         raise

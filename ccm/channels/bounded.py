@@ -124,24 +124,30 @@ def render_bounded(
     return bounded(settings, INTERACTIVE, get_channel(channel).render, parts, context, options, Tracking())
 
 
-def render_sources(sources: list[tuple[str, str]], context: dict[str, Any], options: RenderOptions) -> None:
-    """Runs in the pool: every source rendered once; the first failure is raised with where it sits."""
+def render_sources(
+    sources: list[tuple[str, str]],
+    context: dict[str, Any],
+    options: RenderOptions,
+    library: dict[str, str] | None = None,
+) -> None:
+    """Runs in the pool: every source rendered once (includes reach `library` only, the version's pinned
+    layout and partials); the first failure is raised with where it sits."""
     for where, source in sources:
         try:
-            render_text(source, context, locale=options.locale, timezone=options.timezone)
+            render_text(source, context, locale=options.locale, timezone=options.timezone, library=library)
         except RenderError as error:
             error.field = where
             raise
 
 
 def render_sources_many(
-    checks: list[tuple[list[tuple[str, str]], dict[str, Any], RenderOptions]],
+    checks: list[tuple[list[tuple[str, str]], dict[str, Any], RenderOptions, dict[str, str]]],
 ) -> list[RenderError | None]:
     """Runs in the pool: a batch of recipients' checks in one call; each one's failure, or None."""
     failures: list[RenderError | None] = []
-    for sources, context, options in checks:
+    for sources, context, options, library in checks:
         try:
-            render_sources(sources, context, options)
+            render_sources(sources, context, options, library)
         except RenderError as error:
             failures.append(error)
         else:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ccm.channels import pdf
+from ccm.channels.library import EMAIL_LAYOUT, layout_in, library_of
 from ccm.channels.spec import (
     ChannelSpec,
     ComposableMessage,
@@ -50,9 +51,16 @@ class EmailPreview(BaseModel):
     attachments: list[str]
 
 
-def email_template(part: dict[str, Any]) -> EmailTemplate:
+def email_template(parts: Parts) -> EmailTemplate:
+    """The email part with the version's library, its body wrapped in the layout's email source if any."""
+    part = parts["email"]
     return EmailTemplate(
-        subject=part["subject"], mjml=part.get("mjml"), html=part.get("html"), text=part.get("text")
+        subject=part["subject"],
+        mjml=part.get("mjml"),
+        html=part.get("html"),
+        text=part.get("text"),
+        library=library_of(parts),
+        layout=layout_in(parts, EMAIL_LAYOUT),
     )
 
 
@@ -60,7 +68,7 @@ def render(
     parts: Parts, context: dict[str, Any], options: RenderOptions, tracking: Tracking
 ) -> RenderedEmail:
     return render_email(
-        email_template(parts["email"]),
+        email_template(parts),
         context,
         locale=options.locale,
         timezone=options.timezone,
@@ -72,14 +80,18 @@ def render(
 def sources(parts: Parts) -> list[tuple[str, str]]:
     email = parts["email"]
     found = [("email.subject", email["subject"])]
-    found += [(f"email.{name}", email[name]) for name in ("mjml", "html", "text") if email.get(name)]
+    template = email_template(parts)
+    found += [
+        (f"email.{name}", template.body_source(email[name])) for name in ("mjml", "html") if email.get(name)
+    ]
+    found += [("email.text", email["text"])] if email.get("text") else []
     if email.get("attach_pdf") and parts.get("pdf"):
         found += pdf.sources(parts)
     return found
 
 
 def check(parts: Parts) -> None:
-    check_email_template(email_template(parts["email"]))
+    check_email_template(email_template(parts))
 
 
 def compose(

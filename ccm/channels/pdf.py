@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccm.channels.library import PDF_LAYOUT, layout_in, library_of
 from ccm.channels.spec import (
     ChannelSpec,
     ComposableMessage,
@@ -36,7 +37,13 @@ class PdfPreview(BaseModel):
 
 
 def _template(parts: Parts) -> PdfTemplate:
-    return PdfTemplate(html=parts["pdf"]["html"], css=parts["pdf"].get("css"))
+    """The PDF part with the version's library, its HTML wrapped in the layout's PDF source if any."""
+    return PdfTemplate(
+        html=parts["pdf"]["html"],
+        css=parts["pdf"].get("css"),
+        library=library_of(parts),
+        layout=layout_in(parts, PDF_LAYOUT),
+    )
 
 
 def render(parts: Parts, context: dict[str, Any], options: RenderOptions, _tracking: Tracking) -> RenderedPdf:
@@ -52,7 +59,7 @@ def render(parts: Parts, context: dict[str, Any], options: RenderOptions, _track
 
 
 def sources(parts: Parts) -> list[tuple[str, str]]:
-    return [("pdf.html", parts["pdf"]["html"])]
+    return [("pdf.html", _template(parts).source())]
 
 
 def check(parts: Parts) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccm.channels.library import library_of
 from ccm.channels.spec import (
     ChannelSpec,
     ComposableMessage,
@@ -50,7 +51,13 @@ class SmsPreview(BaseModel):
 
 
 def render(parts: Parts, context: dict[str, Any], options: RenderOptions, _tracking: Tracking) -> RenderedSms:
-    return render_sms(parts["sms"]["text"], context, locale=options.locale, timezone=options.timezone)
+    return render_sms(
+        parts["sms"]["text"],
+        context,
+        locale=options.locale,
+        timezone=options.timezone,
+        library=library_of(parts),
+    )
 
 
 def sources(parts: Parts) -> list[tuple[str, str]]:
@@ -58,7 +65,7 @@ def sources(parts: Parts) -> list[tuple[str, str]]:
 
 
 def check(parts: Parts) -> None:
-    check_syntax(parts["sms"]["text"])
+    check_syntax(parts["sms"]["text"], library_of(parts))
 
 
 def compose(

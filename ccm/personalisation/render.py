@@ -10,6 +10,7 @@ from typing import Any
 
 from ccm.channels import RenderOptions, channel_keys, get_channel
 from ccm.channels.bounded import INTERACTIVE, bounded, render_sources_many
+from ccm.channels.library import library_of
 from ccm.errors import Unprocessable
 from ccm.settings import Settings
 from renderers.errors import MissingVariableError, RenderError, RenderLimitExceeded
@@ -48,7 +49,7 @@ def check_renders_each(
     """The same check for many sends — (parts, channels, context, options) each — in one pool call: each
     one's 422, or None. A limit stops the whole call; it is charged to every send in it."""
     batch = [
-        (sources_for(parts, channels), with_stand_ins(settings, context), options)
+        (sources_for(parts, channels), with_stand_ins(settings, context), options, library_of(parts))
         for parts, channels, context, options in checks
     ]
     if not batch:

@@ -15,8 +15,9 @@ from sqlalchemy import inspect
 from ccm.registry.models import TemplateVersion
 
 BOOKKEEPING = frozenset({"id", "template_id", "number", "status", "created_by", "created_at", "published_at"})
-DERIVED = frozenset({"checksum"})
-"""Computed from the content, so copied with it but never compared on its own."""
+DERIVED = frozenset({"checksum", "library"})
+"""Computed from the content (the library holds the sources the pins name), so copied with it but never
+compared on its own: a diff shows the pins."""
 API_NAMES = {"data_schema": "schema"}
 """Columns the API calls otherwise; diffs use the API's name."""
 

@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from ccm.channels import RenderOptions, channels_of, get_channel
 from ccm.channels.bounded import render_bounded
+from ccm.channels.library import PDF_LAYOUT, with_library
 from ccm.errors import Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context
 from ccm.personalisation.render import with_stand_ins
@@ -31,9 +32,10 @@ from ccm.registry import service
 from ccm.registry.contract import check_schema
 from ccm.registry.data_paths import ITEMS, VariablePath, used_variables
 from ccm.registry.declared import first_undeclared
-from ccm.registry.locales import check_locales, localised_parts, posix_locale
+from ccm.registry.locales import all_sources, check_locales, localised_parts, posix_locale
 from ccm.registry.markup import Reference, css_references, has_expression, references, scan
 from ccm.registry.models import Template, TemplateVersion
+from ccm.registry.pins import library_for_unsaved
 from ccm.registry.schemas import LintRequest
 from ccm.settings import Settings
 from renderers.email import RenderedEmail
@@ -88,6 +90,8 @@ class LintContent:
     schema: Mapping[str, Any] | None
     category: str
     sample_data: Mapping[str, Any]
+    library: Mapping[str, str] = field(default_factory=dict)
+    """The pinned layout and partial sources (`ccm.registry.pins`): sample renders include them."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class Subject:
     limits: LintLimits
     samples: Mapping[str, Any] = field(default_factory=dict)
     """Each sampled channel's render with the sample data (RenderedEmail, RenderedSms) or its RenderError."""
+    library: Mapping[str, str] = field(default_factory=dict)
+    """The pinned sources the subject's email and PDF are wrapped in and include."""
 
     def source(self, where: str) -> str | None:
         return dict(self.sources).get(where)
@@ -181,13 +187,20 @@ def email_clipped(subject: Subject) -> Iterator[Finding]:
 
 def missing_unsubscribe(subject: Subject) -> Iterator[Finding]:
     """A marketing email must let its reader unsubscribe (the law, and the mailbox providers, say so)."""
-    if subject.category != "marketing":
+    if subject.category != "marketing" or _links_unsubscribe(subject.library):
         return
     for where in EMAIL_BODIES:
         source = subject.source(where)
         tree = None if source is None else _parsed(source)
         if tree is not None and not any(n.name == "unsubscribe_url" for n in tree.find_all(nodes.Name)):
             yield Finding(where, "a marketing email needs an unsubscribe link: use {{ unsubscribe_url }}")
+
+
+def _links_unsubscribe(library: Mapping[str, str]) -> bool:
+    """Whether the email layout or a pinned partial carries the unsubscribe link for every body it wraps."""
+    sources = [source for name, source in library.items() if name != PDF_LAYOUT]
+    trees = [tree for tree in map(_parsed, sources) if tree is not None]
+    return any(n.name == "unsubscribe_url" for tree in trees for n in tree.find_all(nodes.Name))
 
 
 def sms_segments(subject: Subject) -> Iterator[Finding]:
@@ -275,16 +288,15 @@ def run_rules(subjects: Iterable[Subject], rules: Iterable[Rule] = RULES) -> lis
 
 def subjects_of(content: LintContent, limits: LintLimits, samples: Mapping[str | None, Any]) -> list[Subject]:
     """The default parts and each locale variant's own fields, with their sample renders."""
-    made = [
-        Subject(
-            None, _sources(content.parts), content.schema, content.category, limits, samples.get(None, {})
-        )
-    ]
+    library = content.library
+    default = _sources(content.parts)
+    made = [Subject(None, default, content.schema, content.category, limits, samples.get(None, {}), library)]
     for tag in sorted(content.locales):
         own = content.locales[tag]
         effective = localised_parts(content.parts, content.locales, tag)
         sources = [(w, s) for w, s in _sources(effective) if _field_of(w) in own.get(_channel_of(w), {})]
-        made.append(Subject(tag, sources, content.schema, content.category, limits, samples.get(tag, {})))
+        samples_of = samples.get(tag, {})
+        made.append(Subject(tag, sources, content.schema, content.category, limits, samples_of, library))
     return made
 
 
@@ -301,7 +313,8 @@ def sample_renders(settings: Settings, content: LintContent) -> dict[str | None,
     context = with_stand_ins(settings, build_context(customer, dict(content.sample_data)))
     renders: dict[str | None, dict[str, Any]] = {}
     for tag in [None, *sorted(content.locales)]:
-        parts = content.parts if tag is None else localised_parts(content.parts, content.locales, tag)
+        localised = content.parts if tag is None else localised_parts(content.parts, content.locales, tag)
+        parts = with_library(dict(localised), dict(content.library))
         owned = content.parts if tag is None else content.locales[tag]
         options = RenderOptions(
             locale=posix_locale(tag) if tag else str(customer.get("locale") or "en"),
@@ -333,6 +346,7 @@ def content_of(template: Template, version: TemplateVersion) -> LintContent:
         schema=getattr(version, "data_schema", None),
         category=str(template.category),
         sample_data=version.sample_data,
+        library=getattr(version, "library", None) or {},
     )
 
 
@@ -347,9 +361,11 @@ def load_content(session: Session, key: str, request: LintRequest) -> LintConten
     saved = content_of(template, base)
     parts = saved.parts if request.parts is None else request.parts
     locales = dict(saved.locales) if request.locales is None else request.locales
+    library = saved.library
     if request.parts is not None or request.locales is not None:
-        service.check_parts(parts)
-        check_locales(parts, locales)
+        library = library_for_unsaved(session, base.layout, all_sources(parts, locales))
+        service.check_parts(with_library(parts, library))
+        check_locales(parts, locales, library)
     schema = saved.schema
     if isinstance(request.data_schema, dict):
         check_schema(request.data_schema)
@@ -357,7 +373,7 @@ def load_content(session: Session, key: str, request: LintRequest) -> LintConten
     elif request.data_schema is False:
         schema = None
     sample_data = saved.sample_data if request.sample_data is None else request.sample_data
-    return LintContent(parts, locales, schema, saved.category, sample_data)
+    return LintContent(parts, locales, schema, saved.category, sample_data, library)
 
 
 def lint_version(settings: Settings, template: Template, version: TemplateVersion) -> list[LintIssue]:

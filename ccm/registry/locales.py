@@ -24,6 +24,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from ccm.channels import channel_keys, get_channel, is_channel
+from ccm.channels.library import with_library
 from ccm.errors import Unprocessable
 from ccm.registry.models import TemplateVersion
 from renderers.errors import RenderError
@@ -113,8 +114,9 @@ def all_sources(parts: Mapping[str, Any], locales: Mapping[str, Any]) -> list[st
 
 
 def parts_for_locale(version: TemplateVersion, locale: str | None) -> dict[str, Any]:
-    """What every render of `version` for a customer in `locale` uses: sends, checks, previews, re-renders."""
-    return localised_parts(version.parts, version.locales or {}, locale)
+    """What every render of `version` for a customer in `locale` uses: sends, checks, previews, re-renders;
+    with the version's pinned layout and partial sources beside the parts (`ccm.channels.library`)."""
+    return with_library(localised_parts(version.parts, version.locales or {}, locale), version.library or {})
 
 
 def parts_for_context(version: TemplateVersion, context: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,7 +161,7 @@ def _read_variant(tag: str, variant: Any) -> dict[str, dict[str, Any]]:
     return {channel: dict(fields) for channel, fields in variant.items()}
 
 
-def check_locales(parts: Mapping[str, Any], locales: Variants) -> None:
+def check_locales(parts: Mapping[str, Any], locales: Variants, library: dict[str, str] | None = None) -> None:
     """Refuse a variant the version could not send: a channel without a default part, a field its channel's
     part schema refuses once merged, a rule between parts broken, or a source that does not compile."""
     for tag in sorted(locales):
@@ -170,10 +172,10 @@ def check_locales(parts: Mapping[str, Any], locales: Variants) -> None:
                     field=f"locales.{tag}.{channel}",
                     code="channel_not_in_template",
                 )
-        _check_effective(tag, localised_parts(parts, locales, tag))
+        _check_effective(tag, localised_parts(parts, locales, tag), library or {})
 
 
-def _check_effective(tag: str, effective: dict[str, Any]) -> None:
+def _check_effective(tag: str, effective: dict[str, Any], library: dict[str, str]) -> None:
     for channel, part in effective.items():
         spec = get_channel(channel)
         try:
@@ -189,7 +191,7 @@ def _check_effective(tag: str, effective: dict[str, Any]) -> None:
             raise Unprocessable(f"locales.{tag}: {problem}", field=f"locales.{tag}", code="invalid")
         spec = get_channel(channel)
         try:
-            spec.check(effective)
+            spec.check(with_library(effective, library))
         except RenderError as error:
             inner_field = error.field if error.field and error.field != channel else None
             where = f"locales.{tag}.{spec.error_field(inner_field)}"

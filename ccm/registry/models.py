@@ -70,6 +70,13 @@ class TemplateVersion(SQLModel, table=True):
     """Per-locale overrides of `parts` by BCP 47 tag (`it`, `de-CH`); `ccm.registry.locales` reads them."""
     data_schema: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     """The JSON Schema (2020-12) a send's `data` must satisfy; None: only the render check applies."""
+    layout: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    """The pinned layout, `{"key": K, "version": N}`, fixed when the version was saved (None: no layout)."""
+    partials: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    """The pinned partials, `{"partial-key": N}`: each one's live version when this version was saved."""
+    library: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    """The pinned sources themselves (`ccm.registry.library`), so every render, re-renders included, reads
+    exactly what the pins named, whatever is published later."""
     checksum: str = Field(max_length=64)
     created_by: str = Field(max_length=200, sa_column_kwargs={"server_default": SYSTEM_IDENTITY})
     """The author's identity (`ccm.access.identity`), whom four-eyes keeps from approving it; versions
@@ -85,6 +92,61 @@ class VersionTransition(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="template_versions.id", index=True)
+    from_status: VersionStatus | None = Field(default=None, sa_column=Column(String(20), nullable=True))
+    to_status: VersionStatus = Field(sa_column=Column(String(20), nullable=False))
+    identity: str = Field(max_length=200)
+    comment: str = Field(default="", max_length=2000)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LibraryKind(StrEnum):
+    """Registry objects templates build on: a layout wraps email and PDF HTML, a partial is included."""
+
+    LAYOUT = "layout"
+    PARTIAL = "partial"
+
+
+class LibraryItem(SQLModel, table=True):
+    """A layout or a partial, by kind and key; its versions are reviewed like a marketing template's."""
+
+    __tablename__ = "library_items"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: LibraryKind = Field(sa_column=Column(String(20), nullable=False))
+    key: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LibraryVersion(SQLModel, table=True):
+    """An immutable version of a layout (`{"email": …, "pdf": …}`) or a partial (`{"source": …}`)."""
+
+    __tablename__ = "library_versions"
+    __table_args__ = (
+        UniqueConstraint("item_id", "number"),
+        Index("uq_library_versions_live", "item_id", unique=True, sqlite_where=_LIVE, postgresql_where=_LIVE),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="library_items.id", index=True)
+    number: int
+    status: VersionStatus = Field(sa_column=Column(String(20), nullable=False))
+    content: dict[str, Any] = Field(sa_type=JSONType)
+    checksum: str = Field(max_length=64)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LibraryTransition(SQLModel, table=True):
+    """One move of a layout or partial version through its review, kept for ever."""
+
+    __tablename__ = "library_transitions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="library_versions.id", index=True)
     from_status: VersionStatus | None = Field(default=None, sa_column=Column(String(20), nullable=True))
     to_status: VersionStatus = Field(sa_column=Column(String(20), nullable=False))
     identity: str = Field(max_length=200)

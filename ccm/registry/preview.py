@@ -13,14 +13,16 @@ from sqlmodel import Session
 
 from ccm.channels import RenderOptions, channels_of, get_channel
 from ccm.channels.bounded import render_bounded
+from ccm.channels.library import with_library
 from ccm.customers.schemas import normalise_locale
 from ccm.customers.service import get_customer
 from ccm.errors import Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context, customer_context, deep_merge
 from ccm.personalisation.render import as_api_error
 from ccm.registry import service
-from ccm.registry.locales import Variants, check_locales, localised_parts
+from ccm.registry.locales import Variants, all_sources, check_locales, localised_parts
 from ccm.registry.models import TemplateVersion
+from ccm.registry.pins import library_for_unsaved
 from ccm.registry.schemas import PreviewRequest
 from ccm.settings import Settings
 from renderers.errors import RenderError
@@ -78,20 +80,25 @@ def load_preview(session: Session, key: str, request: PreviewRequest, settings: 
         timezone=str(customer.get("timezone") or "UTC"),
         assets_dir=settings.assets_dir,
     )
-    parts, locales = content_to_render(version, request)
-    return PreviewInput(version, locale, localised_parts(parts, locales, locale), context, options)
+    parts, locales, library = content_to_render(session, version, request)
+    localised = with_library(localised_parts(parts, locales, locale), library)
+    return PreviewInput(version, locale, localised, context, options)
 
 
-def content_to_render(version: TemplateVersion, request: PreviewRequest) -> tuple[dict[str, Any], Variants]:
-    """The unsaved parts and locales the request carries, each standing in for the version's, checked as
-    a new version's would be (422 as on create); or the version's own."""
+def content_to_render(
+    session: Session, version: TemplateVersion, request: PreviewRequest
+) -> tuple[dict[str, Any], Variants, dict[str, str]]:
+    """The unsaved parts and locales the request carries, each standing in for the version's, checked and
+    pinned (the version's layout, the live partials) as a new version's would be (422 as on create); or
+    the version's own, with its own pins."""
     if request.parts is None and request.locales is None:
-        return version.parts, version.locales or {}
+        return version.parts, version.locales or {}, version.library or {}
     parts = version.parts if request.parts is None else request.parts
     locales = (version.locales or {}) if request.locales is None else request.locales
-    service.check_parts(parts)
-    check_locales(parts, locales)
-    return parts, locales
+    library = library_for_unsaved(session, version.layout, all_sources(parts, locales))
+    service.check_parts(with_library(parts, library))
+    check_locales(parts, locales, library)
+    return parts, locales, library
 
 
 def render_preview(settings: Settings, loaded: PreviewInput) -> Preview:

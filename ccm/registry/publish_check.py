@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from ccm.channels import RenderOptions, channels_of, get_channel
 from ccm.channels.bounded import render_bounded
+from ccm.channels.library import with_library
 from ccm.errors import Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context
 from ccm.personalisation.render import as_api_error, with_stand_ins
@@ -32,7 +33,8 @@ def check_publishable(settings: Settings, version: TemplateVersion) -> None:
     validate_data(version.data_schema, version.sample_data, root="sample_data", missing="data_invalid")
     customer = {**PREVIEW_CUSTOMER, **(version.sample_data.get("customer") or {})}
     context = with_stand_ins(settings, build_context(customer, version.sample_data))
-    for tag, parts in every_locale(version.parts, version.locales or {}):
+    for tag, localised in every_locale(version.parts, version.locales or {}):
+        parts = with_library(localised, version.library or {})
         options = RenderOptions(
             locale=posix_locale(tag) if tag else str(customer.get("locale") or "en"),
             timezone=str(customer.get("timezone") or "UTC"),

@@ -64,6 +64,8 @@ def version_detail(session: Session, version: TemplateVersion) -> VersionDetail:
         sample_data=version.sample_data,
         locales=version.locales or {},
         data_schema=version.data_schema,
+        layout=version.layout,
+        partials=version.partials or {},
         history=[Transition.model_validate(t, from_attributes=True) for t in history_of(session, version)],
     )
 

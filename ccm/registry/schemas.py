@@ -5,13 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ccm.channels import all_channels
 from ccm.channels.parts import TemplateParts
 from ccm.registry.locales import TemplateLocales
-from ccm.registry.models import Category, VersionStatus
-from ccm.validation import JsonObject, Line, TemplateKey, Text
+from ccm.registry.models import Category, LibraryKind, VersionStatus
+from ccm.validation import SOURCE_LIMIT, JsonObject, Line, TemplateKey, Text
+
+Source = Annotated[Text, Field(max_length=SOURCE_LIMIT)]
+
+
+class LayoutPin(BaseModel):
+    """The layout version a template version is wrapped in: a published version of that layout."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: TemplateKey
+    version: Annotated[int, Field(ge=1, le=1_000_000)]
 
 
 class VersionCreate(BaseModel):
@@ -29,6 +40,11 @@ class VersionCreate(BaseModel):
         alias="schema",
         description="The JSON Schema (2020-12) of the data sends carry. Omitted: one is proposed from the"
         " variables the parts use; `false`: none.",
+    )
+    layout: LayoutPin | None = Field(
+        default=None,
+        description="The layout wrapping the email and PDF HTML (its `content` block): a published version."
+        ' Partials the parts include (`{% include "key" %}`) are pinned to their live versions on save.',
     )
 
 
@@ -66,6 +82,9 @@ class VersionDetail(VersionSummary):
     sample_data: dict[str, Any]
     locales: dict[str, Any] = Field(default_factory=dict)
     data_schema: dict[str, Any] | None = Field(default=None, alias="schema")
+    layout: LayoutPin | None = None
+    partials: dict[str, int] = Field(default_factory=dict)
+    """The partial versions this version's includes were pinned to when it was saved."""
     history: list[Transition]
 
 
@@ -195,3 +214,59 @@ class VersionDiff(BaseModel):
     from_: int = Field(alias="from")
     to: int
     changes: list[DiffChange]
+
+
+class LayoutContent(BaseModel):
+    """A layout version: the HTML (or MJML) wrapping email bodies and/or the HTML wrapping PDFs, each with
+    `{% block content %}{% endblock %}` where the template's part goes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Source | None = None
+    pdf: Source | None = None
+
+    @model_validator(mode="after")
+    def _some_source(self) -> LayoutContent:
+        if self.email is None and self.pdf is None:
+            raise ValueError("a layout needs an 'email' or a 'pdf' source (or both)")
+        return self
+
+
+class PartialContent(BaseModel):
+    """A partial version: a Jinja snippet templates include as `{% include "partial-key" %}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Annotated[Text, Field(min_length=1, max_length=SOURCE_LIMIT)]
+
+
+class LayoutCreate(LayoutContent):
+    key: TemplateKey
+    name: Annotated[Line, Field(min_length=1, max_length=200)]
+
+
+class PartialCreate(PartialContent):
+    key: TemplateKey
+    name: Annotated[Line, Field(min_length=1, max_length=200)]
+
+
+class LibraryVersionOut(BaseModel):
+    number: int
+    status: VersionStatus
+    content: dict[str, Any]
+    checksum: str
+    created_by: str
+    created_at: datetime
+    published_at: datetime | None
+    history: list[Transition]
+
+
+class LibraryItemOut(BaseModel):
+    kind: LibraryKind
+    key: str
+    name: str
+    published_version: int | None
+    latest_version: int
+    versions: list[LibraryVersionOut]
+    created_at: datetime
+    updated_at: datetime

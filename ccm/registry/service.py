@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ccm.channels import channels_of, get_channel
+from ccm.channels.library import with_library
 from ccm.channels.spec import Parts
 from ccm.database import utcnow
 from ccm.errors import Conflict, NotFound, Unprocessable
@@ -18,6 +19,7 @@ from ccm.registry.contract import check_schema, propose_schema
 from ccm.registry.history import record_saved
 from ccm.registry.locales import all_sources, check_locales
 from ccm.registry.models import Template, TemplateVersion, VersionStatus
+from ccm.registry.pins import Pins, resolve_pins
 from ccm.registry.schemas import TemplateCreate, VersionCreate
 from renderers.errors import RenderError
 
@@ -28,14 +30,20 @@ def checksum(
     *,
     locales: dict[str, Any] | None = None,
     data_schema: dict[str, Any] | None = None,
+    layout: dict[str, Any] | None = None,
+    partials: dict[str, Any] | None = None,
 ) -> str:
-    """SHA-256 of the content; locales and the schema count only when present, so a version without them
-    keeps the checksum it had before they existed."""
+    """SHA-256 of the content; locales, the schema and pins count only when present, so a version without
+    them keeps the checksum it had before they existed."""
     content: dict[str, Any] = {"parts": parts, "sample_data": sample_data}
     if locales:
         content["locales"] = locales
     if data_schema is not None:
         content["schema"] = data_schema
+    if layout is not None:
+        content["layout"] = layout
+    if partials:
+        content["partials"] = partials
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -52,10 +60,11 @@ def check_parts(parts: dict[str, Any]) -> None:
             raise Unprocessable(f"{where}: {error.message}", field=where, code="template_invalid") from error
 
 
-def check_content(request: VersionCreate) -> None:
-    """Refuse content a version could not be sent with: its parts, its locale variants, a given schema."""
-    check_parts(request.parts)
-    check_locales(request.parts, request.locales)
+def check_content(request: VersionCreate, library: dict[str, str]) -> None:
+    """Refuse content a version could not be sent with: its parts, its locale variants, a given schema;
+    includes reach only the pinned `library`."""
+    check_parts(with_library(request.parts, library))
+    check_locales(request.parts, request.locales, library)
     if isinstance(request.data_schema, dict):
         check_schema(request.data_schema)
 
@@ -72,25 +81,32 @@ def schema_for(request: VersionCreate) -> dict[str, Any] | None:
 def create_template(session: Session, request: TemplateCreate, *, author: str) -> Template:
     if session.exec(select(Template).where(Template.key == request.key)).first() is not None:
         raise Conflict(f"template '{request.key}' already exists", field="key", code="template_exists")
-    check_content(request)
+    pins = pins_for(session, request)
+    check_content(request, pins.library)
     template = Template(
         key=request.key, name=request.name, category=request.category, description=request.description
     )
     session.add(template)
     session.flush()
-    _add_version(session, template, request, author)
+    _add_version(session, template, request, author, pins)
     return template
 
 
 def add_version(session: Session, key: str, request: VersionCreate, *, author: str) -> TemplateVersion:
     template = get_template(session, key)
-    check_content(request)
+    pins = pins_for(session, request)
+    check_content(request, pins.library)
     template.updated_at = utcnow()
-    return _add_version(session, template, request, author)
+    return _add_version(session, template, request, author, pins)
+
+
+def pins_for(session: Session, request: VersionCreate) -> Pins:
+    """The layout the request names and the live version of every partial its parts include."""
+    return resolve_pins(session, request.layout, all_sources(request.parts, request.locales))
 
 
 def _add_version(
-    session: Session, template: Template, request: VersionCreate, author: str
+    session: Session, template: Template, request: VersionCreate, author: str, pins: Pins
 ) -> TemplateVersion:
     assert template.id is not None
     last = session.exec(
@@ -105,7 +121,17 @@ def _add_version(
         sample_data=request.sample_data,
         locales=locales,
         data_schema=data_schema,
-        checksum=checksum(parts, request.sample_data, locales=locales, data_schema=data_schema),
+        layout=pins.layout,
+        partials=pins.partials,
+        library=pins.library,
+        checksum=checksum(
+            parts,
+            request.sample_data,
+            locales=locales,
+            data_schema=data_schema,
+            layout=pins.layout,
+            partials=pins.partials,
+        ),
         created_by=author,
     )
     session.add(version)

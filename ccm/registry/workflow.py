@@ -4,6 +4,7 @@ Where approval applies (`CCM_APPROVAL_CATEGORIES`, `marketing` by default) a ver
 someone other than its author and its submitter approved it: four-eyes. Elsewhere a draft may be published
 directly, as before. Exactly one version per template is live; publishing another supersedes it. Versions
 never change, so going back to an older one is a rollback: a new draft with its content, reviewed like any.
+Layouts and partials (`ccm.registry.library`) go live through the same moves (`review`, `go_live`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from sqlmodel import Session
 from ccm.database import utcnow
 from ccm.errors import Conflict, Forbidden
 from ccm.registry.content import content_of
-from ccm.registry.history import move, record_saved, submitter_of
+from ccm.registry.history import AnyVersion, move, record_saved, submitter_of
 from ccm.registry.lint import require_no_lint_errors
-from ccm.registry.models import Template, TemplateVersion, VersionStatus
+from ccm.registry.models import LibraryVersion, Template, TemplateVersion, VersionStatus
 from ccm.registry.service import get_template, get_version, latest_version, published_version
 from ccm.settings import Settings
 
@@ -41,7 +42,7 @@ def version_to_submit(session: Session, key: str, number: int) -> tuple[Template
     """What the lint before a submit reads (409 at once when the version cannot be submitted); the caller
     ends the transaction before linting, since lint renders the author's template with the sample data."""
     version = get_version(session, key, number)
-    _require_move(key, version, VersionStatus.SUBMITTED)
+    require_move(key, version, VersionStatus.SUBMITTED)
     return get_template(session, key), version
 
 
@@ -55,7 +56,7 @@ def submit(
     require_no_lint_errors(settings, template, version)
     session.expire_all()  # read the state again: another reviewer may have moved it meanwhile
     version = get_version(session, key, number)
-    _require_move(key, version, VersionStatus.SUBMITTED)
+    require_move(key, version, VersionStatus.SUBMITTED)
     return move(session, version, VersionStatus.SUBMITTED, identity, comment)
 
 
@@ -72,13 +73,19 @@ def reject(session: Session, key: str, number: int, identity: str, comment: str)
 def _review(
     session: Session, key: str, number: int, identity: str, verdict: VersionStatus, comment: str
 ) -> TemplateVersion:
-    version = get_version(session, key, number)
-    _require_move(key, version, verdict)
+    return review(session, key, get_version(session, key, number), identity, verdict, comment)
+
+
+def review(
+    session: Session, key: str, version: AnyVersion, identity: str, verdict: VersionStatus, comment: str
+) -> AnyVersion:
+    """Approve or reject a submitted version; its author and its submitter may not (403 `four_eyes`)."""
+    require_move(key, version, verdict)
     submitter = submitter_of(session, version)
     if identity in (version.created_by, submitter):
         who = "wrote" if identity == version.created_by else "submitted"
         raise Forbidden(
-            f"you {who} version {number} of '{key}': someone else must review it (four-eyes)",
+            f"you {who} version {version.number} of '{key}': someone else must review it (four-eyes)",
             field="version",
             code="four_eyes",
         )
@@ -94,25 +101,42 @@ def publish(
     if version.status == VersionStatus.PUBLISHED:
         return version
     live = published_version(session, template)
+    what = f"'{key}' is a {template.category} template"
+    approval = approval_applies(template, approval_categories)
+    again = f'roll back to it (POST /v1/templates/{key}/rollback {{"to": {number}}})'
+    return go_live(session, key, version, live, identity, approval=approval, what=what, again=again)
+
+
+def go_live(
+    session: Session,
+    key: str,
+    version: AnyVersion,
+    live: AnyVersion | None,
+    identity: str,
+    *,
+    approval: bool,
+    what: str,
+    again: str,
+) -> AnyVersion:
+    """Publish `version` in place of `live`: never behind it (`again` says how to bring its content back),
+    and only once approved where `approval` applies (`what` says why); the caller locks their owner."""
+    number = version.number
     if live is not None and live.number > number:
         raise Conflict(
             f"version {number} of '{key}' is older than the published version {live.number}, which sends"
-            f" keep using; to make its content live again, roll back to it (POST /v1/templates/{key}/rollback"
-            f' {{"to": {number}}}): that saves it as a new version, which goes live the usual way',
+            f" keep using; to make its content live again, {again}: that saves it as a new version, which"
+            " goes live the usual way",
             field="version",
             code="version_superseded",
         )
-    if approval_applies(template, approval_categories) and version.status in (
-        VersionStatus.DRAFT,
-        VersionStatus.SUBMITTED,
-    ):
+    if approval and version.status in (VersionStatus.DRAFT, VersionStatus.SUBMITTED):
         raise Conflict(
-            f"'{key}' is a {template.category} template: version {number} goes live only once approved by"
+            f"{what}: version {number} goes live only once approved by"
             f" a marketer or admin other than its author (it is {version.status}; submit it for review)",
             field="version",
             code="approval_required",
         )
-    _require_move(key, version, VersionStatus.PUBLISHED)
+    require_move(key, version, VersionStatus.PUBLISHED)
     if live is not None:
         move(session, live, VersionStatus.SUPERSEDED, identity, f"version {number} was published")
     version.published_at = utcnow()
@@ -137,7 +161,7 @@ def rollback(session: Session, key: str, to: int, identity: str) -> TemplateVers
     return draft
 
 
-def _require_move(key: str, version: TemplateVersion, to: VersionStatus) -> None:
+def require_move(key: str, version: TemplateVersion | LibraryVersion, to: VersionStatus) -> None:
     """409 `invalid_transition` unless the version's state allows the move, saying what would."""
     if to in MOVES[VersionStatus(version.status)]:
         return
