@@ -25,6 +25,15 @@ def _draft_welcome(service: Service) -> None:
     assert created.status_code == 201, created.text
 
 
+def _submitted_welcome(service: Service) -> None:
+    """Version 2 of `welcome`, drafted and submitted by the marketer through the API, awaiting review."""
+    _draft_welcome(service)
+    submitted = service.client.post(
+        "/v1/templates/welcome/versions/2/submit", headers=service.headers(Role.MARKETER)
+    )
+    assert submitted.status_code == 200, submitted.text
+
+
 def test_a_marketing_draft_is_submitted_approved_by_another_and_published(service: Service) -> None:
     _draft_welcome(service)
     author = _client(service, service.keys[Role.MARKETER])
@@ -58,13 +67,7 @@ def test_a_marketing_draft_is_submitted_approved_by_another_and_published(servic
 
 
 def test_a_rejection_needs_a_reason_and_is_shown(service: Service) -> None:
-    _draft_welcome(service)
-    assert (
-        service.client.post(
-            "/v1/templates/welcome/versions/2/submit", headers=service.headers(Role.MARKETER)
-        ).status_code
-        == 200
-    )
+    _submitted_welcome(service)
     reviewer = _client(service, service.keys[Role.ADMIN])
     page = reviewer.get("/ui/templates/welcome?version=2").text
     no_reason = reviewer.post("/ui/templates/welcome/versions/2/reject", data={"csrf_token": csrf_of(page)})
@@ -96,13 +99,7 @@ def test_an_older_version_is_rolled_back_from_its_page(service: Service) -> None
 
 
 def test_readers_get_no_buttons(service: Service) -> None:
-    _draft_welcome(service)
-    assert (
-        service.client.post(
-            "/v1/templates/welcome/versions/2/submit", headers=service.headers(Role.MARKETER)
-        ).status_code
-        == 200
-    )
+    _submitted_welcome(service)
     reader = _client(service, service.keys[Role.COMPLIANCE])
     page = reader.get("/ui/templates/welcome?version=2").text
     assert 'id="history"' in page and "From the live v1 to v2:" in page
