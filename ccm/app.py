@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from ccm import health
 from ccm.background import BackgroundServices
 from ccm.campaigns import routes as campaigns
-from ccm.channels.bounded import INTERACTIVE, warm_render_pool
+from ccm.channels.bounded import PREVIEW, check_lane, warm_render_pool
 from ccm.communications import routes as messages
 from ccm.communications import webhooks
 from ccm.compliance import routes as archive
@@ -23,6 +23,7 @@ from ccm.operations import keys
 from ccm.operations import routes as operations
 from ccm.registry import library_routes as layouts_and_partials
 from ccm.registry import routes as templates
+from ccm.registry.models import Category
 from ccm.runtime import Runtime
 from ccm.settings import Settings, get_settings
 from ccm.web import api_docs, public
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         runtime = Runtime.build(settings)
         app.state.runtime = runtime
         services = BackgroundServices(runtime) if run_background else None
-        warm_render_pool(settings, [INTERACTIVE])  # the in-process worker warms its own lanes
+        warm_render_pool(settings, [PREVIEW, check_lane(Category.TRANSACTIONAL)])  # the worker warms its own
         if services is not None:
             services.start()
         try:

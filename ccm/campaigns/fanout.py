@@ -170,7 +170,7 @@ class Plan:
             (parts_for_locale(self.version, r.customer.locale), [r.channel], *self.contexts[r.customer.id])
             for r in eligible
         ]
-        failures = check_renders_each(self.settings, checks)
+        failures = check_renders_each(self.settings, self.template.category, checks)
         for recipient, failure in zip(eligible, failures, strict=True):
             if failure is not None:
                 self.reasons[(recipient.customer.id, recipient.channel)] = failure.code

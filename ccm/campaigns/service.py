@@ -34,7 +34,7 @@ def create_campaign(
     _check_segment(request)
     _check_schedule(request)
     validate_data(version.data_schema, request.data)
-    _check_sample_render(version, channels, request, settings)
+    _check_sample_render(template, version, channels, request, settings)
     assert template.id is not None and version.id is not None
     now = utcnow()
     campaign = Campaign(
@@ -84,7 +84,11 @@ def _check_schedule(request: CampaignCreate) -> None:
 
 
 def _check_sample_render(
-    version: TemplateVersion, channels: list[str], request: CampaignCreate, settings: Settings
+    template: Template,
+    version: TemplateVersion,
+    channels: list[str],
+    request: CampaignCreate,
+    settings: Settings,
 ) -> None:
     """A render check with the version's sample customer and data plus the campaign's data, in every
     locale the version has a variant for (its recipients may be in any of them)."""
@@ -92,7 +96,9 @@ def _check_sample_render(
     context = build_context(sample, deep_merge(version.sample_data, request.data))
     for locale in ["en", *(posix_locale(tag) for tag in sorted(version.locales or {}))]:
         options = RenderOptions(locale=locale, timezone="UTC", assets_dir=settings.assets_dir)
-        check_renders(settings, parts_for_locale(version, locale), channels, context, options)
+        check_renders(
+            settings, template.category, parts_for_locale(version, locale), channels, context, options
+        )
 
 
 def get_campaign(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:

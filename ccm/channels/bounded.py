@@ -32,9 +32,18 @@ from renderers.limits import OutputLimits
 from renderers.pool import RenderLimits, RenderPool, run_inline
 
 T = TypeVar("T")
-INTERACTIVE = "interactive"
-"""The render lane of previews and send-time checks: people and API callers waiting for an answer. The
-worker renders a message in the message's own lane (its category), so none waits for another."""
+PREVIEW = "preview"
+"""The render lane of authoring (previews, lint, re-render): a person waiting on a page. Send-time checks
+have lanes of their own (`check_lane`) and the worker renders a message in its category's lane, so an
+author's burning preview delays no send and a marketing render no one-time code."""
+
+
+def check_lane(category: str) -> str:
+    """The render lane of send-time checks for `category`: a one-time code's check never queues behind a
+    marketing check or a preview."""
+    return f"check-{category}"
+
+
 PRELOAD = ["ccm.channels", "ccm.channels.bounded"]
 
 _pools: dict[tuple[int, RenderLimits, int], RenderPool] = {}
@@ -120,8 +129,8 @@ def compose_bounded(
 def render_bounded(
     settings: Settings, channel: str, parts: dict[str, Any], context: dict[str, Any], options: RenderOptions
 ) -> Any:
-    """One channel's part rendered for a preview (no tracking), in the interactive lane."""
-    return bounded(settings, INTERACTIVE, get_channel(channel).render, parts, context, options, Tracking())
+    """One channel's part rendered for a preview (no tracking), in the preview lane."""
+    return bounded(settings, PREVIEW, get_channel(channel).render, parts, context, options, Tracking())
 
 
 def render_sources(

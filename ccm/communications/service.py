@@ -100,19 +100,28 @@ def plan_send(
 
 def check_plan(settings: Settings, plan: SendPlan) -> None:
     """The send-time render check, in the render pool: 422 for a missing variable or a render limit."""
-    assert plan.version is not None and plan.options is not None
+    assert plan.template is not None and plan.version is not None and plan.options is not None
     parts = parts_for_locale(plan.version, plan.options.locale)
-    check_renders(settings, parts, plan.channels, plan.context, plan.options)
+    check_renders(settings, plan.template.category, parts, plan.channels, plan.context, plan.options)
 
 
 def check_plans(settings: Settings, plans: list[SendPlan]) -> list[Unprocessable | None]:
-    """The same check for a batch's plans in one pool call: each plan's error, or None."""
-    checks = [
-        (parts_for_locale(plan.version, plan.options.locale), plan.channels, plan.context, plan.options)
-        for plan in plans
-        if plan.version is not None and plan.options is not None
-    ]
-    return check_renders_each(settings, checks)
+    """The same check for a batch's plans, in one pool call per category: each plan's error, or None."""
+    by_category: dict[str, list[int]] = {}
+    for index, plan in enumerate(plans):
+        assert plan.template is not None
+        by_category.setdefault(plan.template.category, []).append(index)
+    errors: list[Unprocessable | None] = [None] * len(plans)
+    for category, indexes in by_category.items():
+        checks = [_check_of(plans[i]) for i in indexes]
+        for index, error in zip(indexes, check_renders_each(settings, category, checks), strict=True):
+            errors[index] = error
+    return errors
+
+
+def _check_of(plan: SendPlan) -> tuple[dict[str, Any], list[str], dict[str, Any], RenderOptions]:
+    assert plan.version is not None and plan.options is not None
+    return parts_for_locale(plan.version, plan.options.locale), plan.channels, plan.context, plan.options
 
 
 def queue_planned(

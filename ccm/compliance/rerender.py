@@ -34,7 +34,7 @@ from ccm.archiving.models import ArchiveEntry
 from ccm.archiving.service import read_payload, read_snapshot
 from ccm.archiving.vault import ArchiveVault
 from ccm.channels import ComposeContext
-from ccm.channels.bounded import INTERACTIVE, compose_bounded
+from ccm.channels.bounded import PREVIEW, compose_bounded
 from ccm.channels.compose import asset_digests, recorded_settings, renderer_versions
 from ccm.communications.models import Message, MessageStatus
 from ccm.engagement.links import EngagementLinks
@@ -124,7 +124,7 @@ def _recompose(
     signatures = b"".join(dkim_signatures(archived))
     contexts = recorded_contexts(settings, inputs)
     tries = (
-        (compose_bounded(settings, INTERACTIVE, message, parts, ctx).payload, changed)
+        (compose_bounded(settings, PREVIEW, message, parts, ctx).payload, changed)
         for ctx, changed in contexts
     )
     first = next(tries)

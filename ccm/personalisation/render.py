@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ccm.channels import RenderOptions, channel_keys, get_channel
-from ccm.channels.bounded import INTERACTIVE, bounded, render_sources_many
+from ccm.channels.bounded import bounded, check_lane, render_sources_many
 from ccm.channels.library import library_of
 from ccm.errors import Unprocessable
 from ccm.settings import Settings
@@ -27,6 +27,7 @@ def sources_for(parts: dict[str, Any], channels: list[str]) -> list[tuple[str, s
 
 def check_renders(
     settings: Settings,
+    category: str,
     parts: dict[str, Any],
     channels: list[str],
     context: dict[str, Any],
@@ -37,17 +38,19 @@ def check_renders(
 
     Variables the service adds at send time (the unsubscribe link) get a realistic stand-in here.
     """
-    [failure] = check_renders_each(settings, [(parts, channels, context, options)])
+    [failure] = check_renders_each(settings, category, [(parts, channels, context, options)])
     if failure is not None:
         raise failure
 
 
 def check_renders_each(
     settings: Settings,
+    category: str,
     checks: list[tuple[dict[str, Any], list[str], dict[str, Any], RenderOptions]],
 ) -> list[Unprocessable | None]:
-    """The same check for many sends — (parts, channels, context, options) each — in one pool call: each
-    one's 422, or None. A limit stops the whole call; it is charged to every send in it."""
+    """The same check for many sends of one category — (parts, channels, context, options) each — in one
+    call to that category's check lane: each one's 422, or None. A limit stops the whole call; it is
+    charged to every send in it."""
     batch = [
         (sources_for(parts, channels), with_stand_ins(settings, context), options, library_of(parts))
         for parts, channels, context, options in checks
@@ -55,7 +58,7 @@ def check_renders_each(
     if not batch:
         return []
     try:
-        failures = bounded(settings, INTERACTIVE, render_sources_many, batch)
+        failures = bounded(settings, check_lane(category), render_sources_many, batch)
     except RenderError as error:
         return [as_api_error(error, error.field or "template")] * len(batch)
     return [None if f is None else as_api_error(f, f.field or "template") for f in failures]
