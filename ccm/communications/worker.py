@@ -57,6 +57,8 @@ logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 3600.0
 LANES = tuple(category.value for category in Category)
 """Every lane messages are queued in (a message's lane is its template's category)."""
+PREFETCH = 4
+"""Messages a lane holds claimed per thread, at most (Celery's prefetch multiplier, same trade-off)."""
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,9 @@ class Worker:
         self._versions: dict[int, TemplateVersion] = {}
 
     def run(self, stop: threading.Event, *, concurrency: int = 1) -> None:
-        """Claim and process until `stop` is set. Each lane has its own threads (and render processes), and
-        a lane claims only as many messages as it has free threads, so a slow render never holds up another
-        message: not one of its own batch, and never a one-time code behind a marketing render."""
+        """Claim and process until `stop` is set. Each lane has its own threads (and render processes) and
+        claims again while its threads are still busy, so a slow render holds up at most one claimed
+        message per thread of its own lane, and never a one-time code behind a marketing render."""
         lanes = self.lanes or LANES
         warm_render_pool(self.settings, lanes)
         executors = {
@@ -129,9 +131,14 @@ class Worker:
     def _fill(
         self, lane: str, executor: ThreadPoolExecutor, running: dict[str, set[Future[None]]], capacity: int
     ) -> int:
-        """Claim up to the lane's free threads and start them: how many it claimed, -1 if claiming failed."""
+        """Once a lane holds no more messages than it has threads, claim up to `PREFETCH` per thread (at
+        most `worker_batch_size`): one claim transaction per several messages (each is a write, and on
+        SQLite every writer waits for the one before), while at most a few messages of this worker wait
+        behind a slow render of their own lane. How many it claimed, -1 if claiming failed."""
         running[lane] = {future for future in running[lane] if not future.done()}
-        free = min(capacity - len(running[lane]), self.settings.worker_batch_size)
+        if len(running[lane]) > capacity:
+            return 0
+        free = min(PREFETCH * capacity, self.settings.worker_batch_size) - len(running[lane])
         if free <= 0:
             return 0
         try:
