@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import func
@@ -69,13 +69,15 @@ def check_content(request: VersionCreate, library: dict[str, str]) -> None:
         check_schema(request.data_schema)
 
 
-def schema_for(request: VersionCreate) -> dict[str, Any] | None:
-    """The schema given, none (`"schema": false`), or one proposed from what the parts and locales use."""
+def schema_for(request: VersionCreate, library: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """The schema given, none (`"schema": false`), or one proposed from what the parts and locales use,
+    and the pinned layout and partials they pull in (a partial's variables are the version's data too)."""
     if request.data_schema is False:
         return None
     if request.data_schema is not None:
         return request.data_schema
-    return propose_schema(all_sources(request.parts, request.locales), request.sample_data)
+    sources = all_sources(request.parts, request.locales) + sorted((library or {}).values())
+    return propose_schema(sources, request.sample_data)
 
 
 def create_template(session: Session, request: TemplateCreate, *, author: str) -> Template:
@@ -112,7 +114,7 @@ def _add_version(
     last = session.exec(
         select(func.max(TemplateVersion.number)).where(TemplateVersion.template_id == template.id)
     ).one()
-    parts, locales, data_schema = request.parts, request.locales, schema_for(request)
+    parts, locales, data_schema = request.parts, request.locales, schema_for(request, pins.library)
     version = TemplateVersion(
         template_id=template.id,
         number=(last or 0) + 1,

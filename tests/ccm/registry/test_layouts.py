@@ -211,3 +211,28 @@ def test_the_unsubscribe_link_may_sit_in_the_layout(service: Service) -> None:
         issues = _post(service, f"/v1/templates/{key}/lint").json()["issues"]
         rules[key] = {issue["rule"] for issue in issues}
     assert "unsubscribe_link" in rules["bare"] and "unsubscribe_link" not in rules["wrapped"]
+
+
+def test_the_proposed_schema_covers_the_variables_of_included_partials(
+    library: Service, customer: dict[str, Any]
+) -> None:
+    body = {"key": "order-sign-off", "name": "Order sign-off", "source": "Order {{ order.number }} -- ACME"}
+    assert _post(library, "/v1/partials", body).status_code == 201
+    _published(library, "partial", "order-sign-off", 1)
+    template = {
+        **NOTICE,
+        "key": "order-notice",
+        "parts": {"sms": {"text": "Hi {{ customer.first_name }} {% include 'order-sign-off' %}"}},
+        "sample_data": {"customer": {"first_name": "Ada"}, "order": {"number": "A-1"}},
+    }
+    created = _post(library, "/v1/templates", template)
+    assert created.status_code == 201, created.text
+
+    schema = created.json()["latest"]["schema"]
+    assert schema["required"] == ["order"]
+    assert schema["properties"]["order"]["required"] == ["number"]
+    assert _post(library, "/v1/templates/order-notice/versions/1/publish").status_code == 200
+    send = {"template": "order-notice", "customer_id": "c-1", "data": {"order": {"number": {"a": 1}}}}
+    sent = _post(library, "/v1/messages", send, role=Role.ADMIN)
+    assert sent.status_code == 422, sent.text
+    assert sent.json()["error"]["code"] == "data_invalid"

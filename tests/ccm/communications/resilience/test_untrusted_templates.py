@@ -264,7 +264,9 @@ def test_burning_templates_queued_before_a_one_time_code_delay_nothing(running: 
     _watch(running, watch)
     burning = {key: [_send(client, key, customer) for customer in ("c-2", "c-3")] for key in BURNS}
     time.sleep(1.5)
-    preview = threading.Thread(target=lambda: running.client().post("/v1/templates/burn-cpu/preview", json={}))
+    preview = threading.Thread(
+        target=lambda: running.client().post("/v1/templates/burn-cpu/preview", json={})
+    )
     preview.start()  # a marketer's burning preview is running in `ccm serve` while the code is asked for
     time.sleep(0.5)
     asked = datetime.now(UTC)
@@ -279,6 +281,7 @@ def test_burning_templates_queued_before_a_one_time_code_delay_nothing(running: 
         180,
     )
     watch.finish()
+    preview.join(30)
     failures = {mid: _message(client, mid)["last_error"] for mids in burning.values() for mid in mids}
     assert everything_failed, failures
 
