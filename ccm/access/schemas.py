@@ -17,3 +17,5 @@ class ApiKeyOut(BaseModel):
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    owner: str | None
+    """The email of the person the key acts as, or null for a system's key."""

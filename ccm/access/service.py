@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from ccm.access.models import ApiKey, Role, WebSession
+from ccm.access.models import ApiKey, Role, User, WebSession
 from ccm.database import utcnow
 from ccm.errors import NotFound
 
@@ -56,6 +56,15 @@ def shown_prefix(api_key: ApiKey) -> str:
 def list_api_keys(session: Session) -> list[ApiKey]:
     """Every key, revoked ones included (a revoked key is history worth seeing), oldest first."""
     return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))))
+
+
+def owner_emails(session: Session, keys: list[ApiKey]) -> dict[int, str]:
+    """Each owned key's person's email by user id, in one query, so key lists say whose keys are whose."""
+    owner_ids = {key.owner_user_id for key in keys if key.owner_user_id is not None}
+    if not owner_ids:
+        return {}
+    users = session.exec(select(User).where(col(User.id).in_(owner_ids))).all()
+    return {user.id: user.email for user in users if user.id is not None}
 
 
 def revoke_api_key(session: Session, key_id: int, *, now: datetime | None = None) -> ApiKey:

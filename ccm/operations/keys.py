@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
 from ccm.access.schemas import ApiKeyOut
-from ccm.access.service import list_api_keys, revoke_api_key, shown_prefix
+from ccm.access.service import list_api_keys, owner_emails, revoke_api_key, shown_prefix
 from ccm.dependencies import SessionDep, require
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -21,7 +21,8 @@ KeyManager = Annotated[ApiKey, Depends(require(Permission.KEYS_MANAGE))]
 KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def key_out(api_key: ApiKey) -> ApiKeyOut:
+def key_out(api_key: ApiKey, owners: dict[int, str]) -> ApiKeyOut:
+    """A key as lists show it; `owners` maps user ids to emails (`owner_emails`)."""
     assert api_key.id is not None
     return ApiKeyOut(
         id=api_key.id,
@@ -30,13 +31,16 @@ def key_out(api_key: ApiKey) -> ApiKeyOut:
         prefix=shown_prefix(api_key),
         created_at=api_key.created_at,
         revoked_at=api_key.revoked_at,
+        owner=None if api_key.owner_user_id is None else owners.get(api_key.owner_user_id),
     )
 
 
 @router.get("", response_model=list[ApiKeyOut])
 def list_keys(session: SessionDep, _caller: KeyManager) -> list[ApiKeyOut]:
-    """Every key, revoked ones included, oldest first."""
-    return [key_out(api_key) for api_key in list_api_keys(session)]
+    """Every key, revoked ones included, oldest first, each with its owner's email (null: a system's key)."""
+    keys = list_api_keys(session)
+    owners = owner_emails(session, keys)
+    return [key_out(api_key, owners) for api_key in keys]
 
 
 @router.delete("/{key_id}", status_code=204, response_class=Response, responses={404: {}})

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ccm.access.models import Role
+from ccm.access.service import create_api_key
+from ccm.access.users import create_user
+from ccm.database import session_scope
 from tests.ccm.conftest import Service
 
 
@@ -19,9 +22,21 @@ def test_admins_list_every_key_by_its_first_eight_characters(service: Service) -
     assert set(listed) == {f"test {role}" for role in Role} | {"test reviewer"}
     for role in Role:
         item = listed[f"test {role}"]
-        assert set(item) == {"id", "name", "role", "prefix", "created_at", "revoked_at"}
+        assert set(item) == {"id", "name", "role", "prefix", "created_at", "revoked_at", "owner"}
         assert item["role"] == role.value and item["revoked_at"] is None
+        assert item["owner"] is None  # a system's key acts as no person
         assert item["prefix"] == service.keys[role][:8]
+
+
+def test_a_key_a_person_owns_lists_their_email(service: Service) -> None:
+    with session_scope(service.runtime.engine) as session:
+        user = create_user(
+            session, email="Ada@Example.com", role=Role.MARKETER, password="a-long-password-here"
+        )
+        create_api_key(session, role=Role.MARKETER, name="ada's script", owner_user_id=user.id)
+    listed = _keys(service)
+    assert listed["ada's script"]["owner"] == "ada@example.com"
+    assert listed["test marketer"]["owner"] is None
 
 
 @pytest.mark.parametrize("role", [Role.MARKETER, Role.SENDER, Role.COMPLIANCE])
