@@ -2,7 +2,8 @@
 
 The fields come from the channel specs (`ChannelSpec.form_fields`), so a registered channel gets its
 fieldset without a change here. An input is named `<channel>_<field>`; a body that may be written in one of
-several languages (an email's MJML or HTML) is a textarea plus a `<channel>_<field>_kind` select. Kept free
+several languages (an email's MJML or HTML) is a textarea plus a `<channel>_<field>_kind` select. Beside the
+default parts: one fieldset per locale variant (`ccm.web.variant_form`) and the data schema as JSON. Kept free
 of FastAPI so the round trip (version -> form -> request) can be reasoned about on its own.
 """
 
@@ -15,53 +16,54 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from ccm.channels import ChannelSpec, FormField, all_channels
+from ccm.channels import ChannelSpec, all_channels
 from ccm.registry.schemas import TemplateCreate, VersionCreate
+from ccm.web.form_inputs import (
+    NEW_LOCALE_INPUT,
+    PREVIEW_LOCALE_INPUT,
+    SAMPLE_DATA_INPUT,
+    SCHEMA_INPUT,
+    VARIANT_PREFIX,
+    input_for_field,
+    input_name,
+    variant_input,
+)
+from ccm.web.variant_form import (
+    BLANK_TAG,
+    FLAG_CHOICES,
+    VariantForm,
+    submitted_tags,
+    tidy_tag,
+)
+
+__all__ = [
+    "NEW_LOCALE_INPUT",
+    "PREVIEW_LOCALE_INPUT",
+    "SAMPLE_DATA_INPUT",
+    "SCHEMA_INPUT",
+    "FormErrors",
+    "PartsForm",
+    "input_for_field",
+    "input_name",
+]
 
 Request = TypeVar("Request", VersionCreate, TemplateCreate)
 TEXT_KINDS = ("line", "text", "code", "choice")
 
 
 class FormErrors(Exception):
-    """Every problem found in a submitted form, phrased for the person who filled it in."""
+    """Every problem found in a submitted form, phrased for the person who filled it in; `inputs` maps the
+    inputs concerned to their problems, so the page can show each beside its field."""
 
-    def __init__(self, messages: list[str]) -> None:
+    def __init__(self, messages: list[str], inputs: dict[str, list[str]] | None = None) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
+        self.inputs = inputs or {}
 
 
 def _lines(value: str) -> str:
     """Browsers submit textareas with CRLF; templates are stored with LF."""
     return value.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def input_name(spec: ChannelSpec, form_field: FormField) -> str:
-    return f"{spec.key}_{form_field.name}"
-
-
-SAMPLE_DATA_INPUT = "sample_data"
-
-
-def input_for_field(api_field: str | None) -> str | None:
-    """The form input an API error's `field` points at (`parts.email.html` -> `email_body`), if any.
-
-    The live preview shows an error beside the field the author is typing in, so the API's names for a
-    template's places (with or without the `parts.` prefix, or just the channel) are mapped back to inputs;
-    a data error belongs to the sample data.
-    """
-    if not api_field:
-        return None
-    path = api_field.removeprefix("parts.").split(".")
-    if path[0] in ("data", SAMPLE_DATA_INPUT):
-        return SAMPLE_DATA_INPUT
-    spec = next((s for s in all_channels() if s.key == path[0]), None)
-    if spec is None:
-        return None
-    inner = path[1] if len(path) > 1 else spec.source_field
-    for form_field in spec.form_fields:
-        if inner == form_field.name or inner in form_field.choices:
-            return input_name(spec, form_field)
-    return None
 
 
 @dataclass(frozen=True)
@@ -84,15 +86,45 @@ class Fieldset:
     fields: list[FieldView]
 
 
+@dataclass(frozen=True)
+class VariantFieldset:
+    """One locale variant as the template draws it: a fieldset per channel, inputs named for the locale."""
+
+    tag: str
+    legend: str
+    fieldsets: list[Fieldset]
+
+
 @dataclass
 class PartsForm:
     values: dict[str, Any] = field(default_factory=dict)
     """Input name -> what was typed (a string) or ticked (a bool)."""
     sample_data: str = "{}"
+    variants: list[VariantForm] = field(default_factory=list)
+    schema: str | None = None
+    """The data schema as typed: JSON (an object, or `false` for none); empty proposes one from the
+    variables used; None when the form did not carry the field (the version's own schema stands)."""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    """Input name -> why the last submission was refused there, shown beside that field."""
 
     @classmethod
-    def from_version(cls, parts: Mapping[str, Any], sample_data: dict[str, Any]) -> PartsForm:
-        """Pre-fill the form with an existing version, so a new draft starts from it."""
+    def from_version(
+        cls,
+        parts: Mapping[str, Any],
+        sample_data: dict[str, Any],
+        locales: Mapping[str, Any] | None = None,
+        data_schema: dict[str, Any] | bool | None = None,
+    ) -> PartsForm:
+        """Pre-fill the form with an existing version, so a new draft starts from it (`data_schema`:
+        False for a version without one, None for a form whose schema is to be proposed)."""
+        form = cls._from_parts(parts, sample_data)
+        kinds = form.body_kinds()
+        form.variants = [VariantForm.from_variant(t, v, kinds) for t, v in sorted((locales or {}).items())]
+        form.schema = _schema_text(data_schema)
+        return form
+
+    @classmethod
+    def _from_parts(cls, parts: Mapping[str, Any], sample_data: dict[str, Any]) -> PartsForm:
         values: dict[str, Any] = {}
         for spec in all_channels():
             part = parts.get(spec.key) or {}
@@ -123,7 +155,22 @@ class PartsForm:
                 values[name] = _lines(str(submitted.get(name, "")))
                 if form_field.kind == "choice":
                     values[f"{name}_kind"] = str(submitted.get(f"{name}_kind", form_field.choices[0]))
-        return cls(values, _lines(str(submitted.get("sample_data", "{}"))))
+        variants = [VariantForm.from_submitted(tag, submitted) for tag in submitted_tags(submitted)]
+        schema = submitted.get(SCHEMA_INPUT)
+        sample = _lines(str(submitted.get("sample_data", "{}")))
+        return cls(values, sample, variants, None if schema is None else _lines(str(schema)))
+
+    def with_locale(self, tag: str) -> PartsForm:
+        """The form with an empty fieldset for one more locale (one it has already is not added twice)."""
+        tag = tidy_tag(tag)
+        if any(variant.tag == tag for variant in self.variants):
+            return self
+        blank = VariantForm.from_variant(tag, {}, self.body_kinds())
+        return replace(self, variants=[*self.variants, blank])
+
+    def body_kinds(self) -> dict[str, str]:
+        """The language of each multi-language body (`email_body_kind` -> `mjml`): a new variant's default."""
+        return {k: str(v) for k, v in self.values.items() if k.endswith("_kind")}
 
     def normalised(self) -> PartsForm:
         """The same form with LF line endings in every text field."""
@@ -154,6 +201,28 @@ class PartsForm:
                 )
             sets.append(Fieldset(spec.label, views))
         return sets
+
+    def variant_fieldsets(self) -> list[VariantFieldset]:
+        """One fieldset per locale variant, each with a fieldset per channel of the fields it overrides."""
+        return [self.variant_fieldset(variant) for variant in self.variants]
+
+    def variant_fieldset(self, variant: VariantForm) -> VariantFieldset:
+        """A variant's fields: as the default parts', but named for the locale and empty where inherited;
+        only the channels the default parts have (a variant cannot add one), and any the variant names."""
+        shown = set(self.parts()) | set(variant.overrides())
+        sets = []
+        for spec, fieldset in zip(all_channels(), self.fieldsets(), strict=True):
+            if spec.key in shown:
+                views = [_variant_view(variant, view) for view in fieldset.fields]
+                sets.append(Fieldset(fieldset.legend, views))
+        return VariantFieldset(variant.tag, variant.label, sets)
+
+    def blank_variant_fieldset(self) -> VariantFieldset:
+        """An empty variant for the page to copy when the author adds a locale (tag `BLANK_TAG`)."""
+        return self.variant_fieldset(VariantForm.from_variant(BLANK_TAG, {}, self.body_kinds()))
+
+    def locale_tags(self) -> list[str]:
+        return [variant.tag for variant in self.variants]
 
     def parts(self) -> dict[str, Any]:
         """Only the channels the author filled in: a part whose text fields are all empty is left out."""
@@ -187,10 +256,42 @@ class PartsForm:
         try:
             return json.loads(self.sample_data or "{}")
         except json.JSONDecodeError as error:
-            raise FormErrors([f"sample data is not valid JSON: {error}"]) from None
+            message = f"sample data is not valid JSON: {error}"
+            raise FormErrors([message], {SAMPLE_DATA_INPUT: [message]}) from None
+
+    def locales(self) -> dict[str, Any]:
+        """Each locale's overrides; a locale given twice (`de_CH` and `de-CH`) is refused at its fieldset."""
+        locales: dict[str, Any] = {}
+        for variant in self.variants:
+            if variant.tag in locales:
+                message = f"the locale {variant.tag!r} has two fieldsets: give each locale once"
+                raise FormErrors([message], {f"{VARIANT_PREFIX}{variant.tag}": [message]})
+            locales[variant.tag] = variant.overrides()
+        return {tag: overrides for tag, overrides in locales.items() if overrides}
+
+    def data_schema(self) -> dict[str, Any] | bool | None:
+        """The schema typed: an object, False for none, None (empty) for one proposed from the variables."""
+        text = (self.schema or "").strip()
+        if not text:
+            return None
+        try:
+            schema = json.loads(text)
+        except json.JSONDecodeError as error:
+            message = f"the data schema is not valid JSON: {error}"
+            raise FormErrors([message], {SCHEMA_INPUT: [message]}) from None
+        if schema is False or isinstance(schema, dict):
+            return schema
+        message = "the data schema must be a JSON object (a JSON Schema), or false for none"
+        raise FormErrors([message], {SCHEMA_INPUT: [message]})
+
+    def content(self) -> dict[str, Any]:
+        """The request body's content fields: parts, locales, sample data and (when typed) the schema."""
+        body = {"parts": self.parts(), "locales": self.locales(), "sample_data": self.sample()}
+        schema = self.data_schema()
+        return body if schema is None else {**body, "schema": schema}
 
     def version_request(self) -> VersionCreate:
-        return _validated(VersionCreate, {"parts": self.parts(), "sample_data": self.sample()})
+        return _validated(VersionCreate, self.content())
 
     def template_request(self, key: str, name: str, category: str, description: str) -> TemplateCreate:
         body = {
@@ -198,17 +299,38 @@ class PartsForm:
             "name": name,
             "category": category,
             "description": _lines(description),
-            "parts": self.parts(),
-            "sample_data": self.sample(),
+            **self.content(),
         }
         return _validated(TemplateCreate, body)
+
+
+def _schema_text(data_schema: dict[str, Any] | bool | None) -> str:
+    if data_schema is None or data_schema is True:
+        return ""
+    return json.dumps(data_schema, indent=2, ensure_ascii=False) if isinstance(data_schema, dict) else "false"
+
+
+def _variant_view(variant: VariantForm, view: FieldView) -> FieldView:
+    """A default-part field as a variant shows it: its own value, a flag as "as the default"/yes/no."""
+    name = variant_input(variant.tag, view.name)
+    value = variant.values.get(view.name, "")
+    if view.kind == "flag":
+        return FieldView("inherit", view.label, name, value, FLAG_CHOICES)
+    chosen = variant.values.get(f"{view.name}_kind", view.chosen)
+    return replace(view, name=name, value=value, chosen=chosen)
 
 
 def _validated(model: type[Request], body: dict[str, Any]) -> Request:
     try:
         return model.model_validate(body)
     except ValidationError as error:
-        raise FormErrors([_message(e) for e in error.errors()]) from None
+        messages = [_message(e) for e in error.errors()]
+        inputs: dict[str, list[str]] = {}
+        for problem, message in zip(error.errors(), messages, strict=True):
+            name = input_for_field(".".join(str(step) for step in problem.get("loc", ())))
+            if name:
+                inputs.setdefault(name, []).append(message)
+        raise FormErrors(messages, inputs) from None
 
 
 def _message(error: Any) -> str:

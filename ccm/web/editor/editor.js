@@ -65,4 +65,10 @@ function upgrade(textarea) {
 }
 
 for (const textarea of document.querySelectorAll("textarea[data-editor]")) upgrade(textarea);
+// Fields added later (a locale variant's fieldset, by locale-variants.js) get an editor too.
+document.addEventListener("ccm:fields-added", (event) => {
+  for (const textarea of event.target.querySelectorAll("textarea[data-editor]:not([data-upgraded])")) {
+    upgrade(textarea);
+  }
+});
 document.documentElement.dataset.codeEditor = "codemirror";

@@ -132,7 +132,8 @@
 
     /** Show one source's items (preview errors or lint issues) beside their fields, replacing its last. */
     annotate(source, grouped) {
-      for (const note of this.form.querySelectorAll(`.field-note[data-source="${source}"]`)) note.remove();
+      const stale = source === "preview" ? ".field-note[data-source=preview], .field-note[data-source=saved]" : `.field-note[data-source="${source}"]`;
+      for (const note of this.form.querySelectorAll(stale)) note.remove();
       this.notes[source] = grouped;
       for (const [name, items] of grouped) {
         const input = this.form.elements.namedItem(name);

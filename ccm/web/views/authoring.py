@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -11,9 +12,10 @@ from ccm.access.permissions import Permission
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.errors import ApiError
 from ccm.registry import publish_check, service, workflow
+from ccm.registry.locales import normalise_locale_tag
 from ccm.web.auth import Viewer, form_viewer
 from ccm.web.errors import PageRoute
-from ccm.web.forms import FormErrors, NewTemplateForm, PartsForm
+from ccm.web.forms import NEW_LOCALE_INPUT, FormErrors, NewTemplateForm, PartsForm, input_for_field
 from ccm.web.rendering import ui_page
 from ccm.web.views.params import TemplateKeyPath, VersionPath
 from ccm.web.views.templates import TemplateForms, detail_page, list_context
@@ -28,6 +30,30 @@ async def parts_form(request: Request) -> PartsForm:
 
 
 Parts = Annotated[PartsForm, Depends(parts_form)]
+NewLocale = Annotated[str, Form(max_length=200)]
+
+
+def with_errors(parts: PartsForm, error: FormErrors | ApiError) -> tuple[PartsForm, list[str]]:
+    """The form as submitted with each problem beside the input it concerns, and every problem's message."""
+    if isinstance(error, FormErrors):
+        return replace(parts, errors=error.inputs), error.messages
+    name = input_for_field(error.field)
+    return replace(parts, errors={name: [error.message]} if name else {}), [error.message]
+
+
+def refused(parts: PartsForm, error: FormErrors | ApiError) -> TemplateForms:
+    """The draft form as submitted, with each problem at the top and beside the input it concerns."""
+    draft, messages = with_errors(parts, error)
+    return TemplateForms(draft=draft, draft_errors=messages)
+
+
+def with_new_locale(parts: PartsForm, tag: str) -> tuple[TemplateForms, int]:
+    """The draft form with a fieldset for one more locale (the "Add locale" button without scripts)."""
+    try:
+        normalise_locale_tag(tag.strip())
+    except ValueError as error:
+        return refused(parts, FormErrors([str(error)], {NEW_LOCALE_INPUT: [str(error)]})), 422
+    return TemplateForms(draft=parts.with_locale(tag)), 200
 
 
 @router.post("/ui/templates")
@@ -46,7 +72,7 @@ def create_template(
         template = service.create_template(session, form.request(), author=viewer.identity)
     except (FormErrors, ApiError) as error:
         session.rollback()
-        messages = error.messages if isinstance(error, FormErrors) else [error.message]
+        form.parts, messages = with_errors(parts, error)
         context = {**list_context(session, viewer), "new": form, "new_errors": messages}
         return ui_page(request, "ui/templates_list.html", context, status_code=422)
     return RedirectResponse(f"/ui/templates/{template.key}", status_code=303)
@@ -60,17 +86,39 @@ def create_draft(
     settings: SettingsDep,
     viewer: Writer,
     parts: Parts,
+    add_locale: Annotated[str, Form(max_length=10)] = "",
+    new_locale: NewLocale = "",
 ) -> Response:
-    """A new draft version; a rejected one is shown again with its input and the reasons, nothing saved."""
+    """A new draft version; a rejected one is shown again with its input and the reasons, nothing saved.
+    "Add locale" only shows the form again with one more locale's fieldset."""
     service.get_template(session, key)  # an unknown template is a 404, not a form error
+    if add_locale:
+        forms, status = with_new_locale(parts, new_locale)
+        return detail_page(
+            request,
+            session,
+            settings,
+            viewer,
+            key,
+            number=None,
+            customer_id="",
+            forms=forms,
+            status_code=status,
+        )
     try:
         version = service.add_version(session, key, parts.version_request(), author=viewer.identity)
     except (FormErrors, ApiError) as error:
         session.rollback()
-        messages = error.messages if isinstance(error, FormErrors) else [error.message]
-        forms = TemplateForms(draft=parts, draft_errors=messages)
         return detail_page(
-            request, session, settings, viewer, key, number=None, customer_id="", forms=forms, status_code=422
+            request,
+            session,
+            settings,
+            viewer,
+            key,
+            number=None,
+            customer_id="",
+            forms=refused(parts, error),
+            status_code=422,
         )
     return RedirectResponse(f"/ui/templates/{key}?version={version.number}", status_code=303)
 

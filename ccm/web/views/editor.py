@@ -20,13 +20,16 @@ from ccm.access.permissions import Permission
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.errors import ApiError
 from ccm.registry import service
+from ccm.registry.contract import check_schema, propose_schema
 from ccm.registry.lint import lint, load_content
+from ccm.registry.locales import all_sources
 from ccm.registry.preview import Preview, load_preview, render_preview
 from ccm.registry.schemas import LintRequest, PreviewRequest
 from ccm.settings import Settings
 from ccm.web.auth import Viewer, form_viewer
 from ccm.web.errors import PageRoute
-from ccm.web.forms import SAMPLE_DATA_INPUT, FormErrors, PartsForm, input_for_field
+from ccm.web.form_inputs import SAMPLE_DATA_INPUT, VARIANT_PREFIX, input_for_field
+from ccm.web.forms import FormErrors, PartsForm
 from ccm.web.rendering import ui_page
 from ccm.web.views.authoring import Parts
 from ccm.web.views.params import TemplateKeyPath
@@ -37,11 +40,13 @@ Writer = Annotated[Viewer, Depends(form_viewer(Permission.TEMPLATES_WRITE))]
 VersionField = Annotated[int | None, Form(ge=1, le=1_000_000)]
 """The version the draft form started from: the unsaved fields are laid over it."""
 CustomerField = Annotated[str, Form(max_length=200, pattern=r"^(|[A-Za-z0-9][A-Za-z0-9._:@+\-]*)$")]
+LocaleField = Annotated[str, Form(max_length=35)]
+"""The locale the live preview renders in (a variant's tag); empty: the customer's."""
 LINE = re.compile(r"\bline (\d+)\b")
 
 
 class LivePreviewError(Exception):
-    """Why unsaved content cannot be previewed or linted, and the API field it concerns."""
+    """Why unsaved content cannot be previewed or linted, and the API field (or form input) it concerns."""
 
     def __init__(self, message: str, field: str | None) -> None:
         super().__init__(message)
@@ -63,27 +68,49 @@ def unsaved_request(model: type[Unsaved], body: dict[str, Any]) -> Unsaved:
         raise LivePreviewError(f"{where}: {text}" if where else text, where or None) from None
 
 
-def sample_of(parts: PartsForm) -> Any:
+def form_content(parts: PartsForm) -> dict[str, Any]:
+    """Parts, sample data, the locales (when the form has any fieldsets) and the schema typed (None when
+    the form has no schema field; checked here, as saving would); a problem names its input."""
     try:
-        return parts.sample()
+        content = {"parts": parts.parts(), "sample_data": parts.sample(), "locales": parts.locales()}
+        schema = parts.data_schema() if parts.schema is not None else None
     except FormErrors as error:
-        raise LivePreviewError(error.messages[0], SAMPLE_DATA_INPUT) from None
+        raise LivePreviewError(error.messages[0], next(iter(error.inputs), None)) from None
+    if isinstance(schema, dict):
+        check_schema(schema)
+    if not parts.variants:
+        del content["locales"]  # none in the form: the version's own (a form without the fieldsets)
+    return {**content, "schema": schema}
 
 
-def preview_request(parts: PartsForm, version: int | None, customer_id: str) -> PreviewRequest:
-    """The form's parts over the version it started from, with its sample data (or a customer's)."""
+def preview_request(
+    parts: PartsForm, version: int | None, customer_id: str, locale: str = ""
+) -> PreviewRequest:
+    """The form's parts and locales over the version it started from, with its sample data (or a
+    customer's), in the locale chosen (or the customer's)."""
+    content = form_content(parts)
     body = {
-        "parts": parts.parts(),
-        "data": sample_of(parts),
+        "parts": content["parts"],
+        "data": content["sample_data"],
         "version": version,
         "customer_id": customer_id or None,
+        "locale": locale.strip() or None,
     }
+    if "locales" in content:
+        body["locales"] = content["locales"]
     return unsaved_request(PreviewRequest, body)
 
 
 def lint_request(parts: PartsForm, version: int | None) -> LintRequest:
-    """The form's parts and sample data over the version it started from (its locales, its schema)."""
-    body = {"parts": parts.parts(), "sample_data": sample_of(parts), "version": version}
+    """The form's content over the version it started from: an empty schema field lints with the schema
+    saving would propose; without the field (or locale fieldsets) the version's own stand."""
+    content = form_content(parts)
+    body: dict[str, Any] = {**content, "version": version}
+    if parts.schema is not None and content["schema"] is None:
+        sources = all_sources(content["parts"], content.get("locales") or {})
+        body["schema"] = propose_schema(sources, content["sample_data"])
+    if body["schema"] is None:
+        del body["schema"]
     return unsaved_request(LintRequest, body)
 
 
@@ -96,7 +123,8 @@ def render_unsaved(session: Session, settings: Settings, key: str, request: Prev
 
 def error_context(message: str, field: str | None) -> dict[str, Any]:
     """The error, the input it belongs to, and the template line it names (for a part's source only)."""
-    input_name = input_for_field(field)
+    named_input = field is not None and field.startswith(VARIANT_PREFIX)
+    input_name = field if named_input else input_for_field(field)
     line = LINE.search(message)
     on_source = input_name not in (None, SAMPLE_DATA_INPUT)
     return {
@@ -124,18 +152,25 @@ def live_preview(
     parts: Parts,
     version: VersionField = None,
     customer_id: CustomerField = "",
+    preview_locale: LocaleField = "",
 ) -> Response:
     """The unsaved form rendered like a saved version's preview; 422 with the error where it cannot be."""
     service.get_template(session, key)  # an unknown template is a 404 page, not a preview error
     context: dict[str, Any] = {"customer_id": customer_id}
     try:
-        result = render_unsaved(session, settings, key, preview_request(parts, version, customer_id))
+        request_body = preview_request(parts, version, customer_id, preview_locale)
+        result = render_unsaved(session, settings, key, request_body)
     except (LivePreviewError, ApiError) as error:
         session.rollback()
         context.update(error_context(error.message, error.field))
         return ui_page(request, "ui/_live_preview.html", context, status_code=422)
     context.update(preview_context(result, key))
     return ui_page(request, "ui/_live_preview.html", context)
+
+
+def issue_field(part: str, locale: str | None) -> str:
+    """The API field a lint issue is about: `email.html` in the default parts, `locales.it.email.html`."""
+    return part if locale is None else f"locales.{locale}.{part}"
 
 
 @router.post("/ui/templates/{key}/lint")
@@ -158,5 +193,5 @@ def live_lint(
         return ui_page(request, "ui/_lint_issues.html", {"issues": [], "unavailable": error.message})
     session.commit()  # the sample renders happen without a database lock held
     issues = lint(settings, content)
-    rows = [(issue, input_for_field(issue.part) if issue.locale is None else None) for issue in issues]
+    rows = [(issue, input_for_field(issue_field(issue.part, issue.locale))) for issue in issues]
     return ui_page(request, "ui/_lint_issues.html", {"issues": rows})

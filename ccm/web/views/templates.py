@@ -12,11 +12,12 @@ from sqlmodel import Session
 from ccm.access.permissions import Permission
 from ccm.channels import channels_of, get_channel
 from ccm.customers.models import Customer
+from ccm.customers.search import MAX_QUERY, find_customers
 from ccm.customers.service import list_customers
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.errors import ApiError, NotFound
 from ccm.registry import service
-from ccm.registry.models import Category, Template
+from ccm.registry.models import Category, Template, TemplateVersion
 from ccm.registry.preview import Preview, load_preview, render_preview
 from ccm.registry.schemas import PreviewRequest
 from ccm.settings import Settings
@@ -41,6 +42,9 @@ PREVIEW_VIEWS = frozenset(path.stem for path in (TEMPLATES_DIR / "ui" / "preview
 DOCUMENT_VIEW = "pdf"
 """The preview partial that frames a rendered document (served by `pdf_preview` below)."""
 RemoteImagesQuery = Annotated[bool, Query(description="let this view's previews load https: images")]
+CustomerSearchQuery = Annotated[
+    str, Query(max_length=MAX_QUERY, description="find customers to preview with: external id, email, name")
+]
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,18 @@ def page_url(key: str, number: int, customer_id: str, *, remote_images: bool) ->
     return f"/ui/templates/{key}?{urlencode({k: v for k, v in query.items() if v})}"
 
 
+def draft_form(version: TemplateVersion) -> PartsForm:
+    """The draft form starting from a version: its parts, locale variants, sample data and schema."""
+    schema = False if version.data_schema is None else version.data_schema
+    return PartsForm.from_version(version.parts, version.sample_data, version.locales or {}, schema)
+
+
+def customer_matches(session: Session, key: str, number: int, query: str) -> list[tuple[Customer, str]]:
+    """The customers a search finds, each with the page URL previewing this version with their data."""
+    found = find_customers(session, query)
+    return [(c, page_url(key, number, c.external_id, remote_images=False)) for c in found]
+
+
 def pdf_preview_url(key: str, number: int, customer_id: str) -> str:
     query = f"?customer_id={customer_id}" if customer_id else ""
     return f"/ui/templates/{key}/versions/{number}/preview.pdf{query}"
@@ -153,6 +169,7 @@ def detail_page(
     forms: TemplateForms | None = None,
     status_code: int = 200,
     remote_images: bool = False,
+    query: str = "",
 ) -> Response:
     """The template page; authoring handlers call it too, to show a rejected draft next to its errors."""
     template = service.get_template(session, key)
@@ -180,7 +197,9 @@ def detail_page(
         "pdf_url": pdf_preview_url(key, shown.number, customer_id) if document else None,
         "customer_id": customer_id,
         "customers": customers,
-        "forms": forms or TemplateForms(draft=PartsForm.from_version(shown.parts, shown.sample_data)),
+        "customer_query": query,
+        "customer_matches": customer_matches(session, key, shown.number, query) if query.strip() else None,
+        "forms": forms or TemplateForms(draft=draft_form(shown)),
         "can_write": viewer.may(Permission.TEMPLATES_WRITE),
         "editor_bundle": editor_bundle_url(),
         "lint_url": f"/ui/templates/{key}/lint",
@@ -206,8 +225,10 @@ def template_detail(
     version: VersionQuery = None,
     customer_id: CustomerQuery = "",
     remote_images: RemoteImagesQuery = False,
+    q: CustomerSearchQuery = "",
 ) -> Response:
-    """The template page; `?remote_images=1` lets this one view's previews load remote (https:) images."""
+    """The template page; `?remote_images=1` lets this one view's previews load remote (https:) images;
+    `?q=` lists the customers found, each a link previewing with their data."""
     return detail_page(
         request,
         session,
@@ -217,6 +238,7 @@ def template_detail(
         number=version,
         customer_id=customer_id,
         remote_images=remote_images,
+        query=q,
     )
 
 

@@ -131,3 +131,34 @@ def test_without_the_bundle_textareas_get_the_same_live_preview(
     expect(note).to_have_count(0)
     assert latest_version(live, "otp") == before
     assert foreign(requests_seen, live.base_url) == []
+
+
+def test_an_added_locale_variant_is_previewed_without_saving(
+    page: Page, live: LiveService, requests_seen: list[str], without_bundle: None
+) -> None:
+    before = latest_version(live, "otp")
+    browser_sign_in(page, live, Role.MARKETER)
+    page.goto("/ui/templates/otp", wait_until="domcontentloaded")
+    expect(page.locator("#preview-sms .sms-bubble")).to_contain_text("Your code is 482913")
+
+    page.fill("input[name=new_locale]", "it")
+    page.click("button[name=add_locale]")
+    italian = page.locator('textarea[name="locale:it:sms_text"]')
+    expect(italian).to_be_visible()
+    expect(page.locator('.locale-variant[data-locale="it"] summary')).to_contain_text("it")
+    italian.fill("Il tuo codice è {{ code }}.")
+    expect(page.locator("#preview-sms .sms-bubble")).to_contain_text("Your code is 482913")  # default locale
+
+    page.select_option("select[name=preview_locale]", "it")
+    expect(page.locator("#preview-sms .sms-bubble")).to_have_text("Il tuo codice è 482913.")
+    expect(page.locator("#live-preview")).to_contain_text("locale it")
+    page.screenshot(path=f"{SCREENSHOTS}/ccm-ui-editor-locale.png", full_page=True)
+
+    italian.fill("Ciao\n{{ code ")
+    note = page.locator('.field-note.preview[data-for="locale:it:sms_text"]')
+    expect(note).to_contain_text("line 2")  # the variant's error, beside the variant's field
+    assert note.evaluate(BESIDE_ITS_FIELD)
+
+    assert page.url.endswith("/ui/templates/otp")  # nothing was posted to save or reload the page
+    assert latest_version(live, "otp") == before
+    assert foreign(requests_seen, live.base_url) == []

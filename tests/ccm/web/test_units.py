@@ -110,7 +110,12 @@ def test_only_canonical_uuids_are_message_ids() -> None:
         ("data.invoice.number", "sample_data"),
         ("parts.email", None),
         ("parts", None),
-        ("locale", None),
+        ("locale", "preview_locale"),  # the locale the live preview renders in
+        ("schema", "schema"),
+        ("locales.it.sms.text", "locale:it:sms_text"),
+        ("locales.de-CH.email.html", "locale:de-CH:email_body"),
+        ("locales.it", "locale:it"),  # the variant's fieldset
+        ("locales", None),
         (None, None),
     ],
 )
