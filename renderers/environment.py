@@ -176,16 +176,20 @@ def included_names(source: str) -> list[str]:
 
 
 def check_library_source(source: str, *, block: str | None = None) -> None:
-    """A layout's or partial's source, when it is saved: it parses, includes partials by name only, and
-    (a layout) has the `block` the template's part fills."""
+    """A layout's or partial's source, when it is saved or submitted: it compiles in the sandbox (unknown
+    filters and tests too, which parsing lets through), includes partials by name only, and (a layout) has
+    the `block` the template's part fills."""
     try:
         tree = TEXT_ENV.parse(source)
+        for _ in referenced_names(tree):
+            pass
+        TEXT_ENV.compile(tree)
     except TemplateSyntaxError as exc:
         raise _syntax_error(exc) from None
+    except RenderError:
+        raise
     except Exception as exc:
         raise _uncompilable(exc) from None
-    for _ in referenced_names(tree):
-        pass
     if block is not None and not any(b.name == block for b in tree.find_all(nodes.Block)):
         raise TemplateSourceError(
             f"a layout needs {{% block {block} %}}{{% endblock %}} where the content goes"

@@ -1,4 +1,5 @@
-"""What changed between two versions of a template: a unified diff per part field and locale."""
+"""What changed between two versions: a unified diff per part field and locale (templates), or per source
+(layouts and partials, `ccm.registry.library`)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ from ccm.registry.schemas import DiffChange, VersionDiff
 from ccm.registry.service import get_version
 
 NO_NEWLINE = "\\ No newline at end of file\n"
+Texts = dict[tuple[str, str | None], str]
+"""A version's content as text, by (part field or source, locale)."""
 
 
 def diff_versions(session: Session, key: str, old: int, new: int) -> VersionDiff:
     """Every piece of content that differs from version `old` to version `new`; none for one version."""
     before = texts_of(get_version(session, key, old))
     after = texts_of(get_version(session, key, new))
+    return diff_texts(before, after, old, new)
+
+
+def diff_texts(before: Texts, after: Texts, old: int, new: int) -> VersionDiff:
+    """The diff of two versions' texts by (part, locale): templates' and layouts' and partials' alike."""
     changes = []
     for part, locale in _in_order([*before, *after]):
         was, now = before.get((part, locale), ""), after.get((part, locale), "")

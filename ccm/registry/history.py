@@ -36,6 +36,11 @@ def record_saved(
     )
 
 
+def rollback_comment(to: int) -> str:
+    """How a trail says a draft was saved by a rollback (templates, layouts and partials alike)."""
+    return f"rollback to version {to}"
+
+
 def move(
     session: Session, version: AnyVersion, to: VersionStatus, identity: str, comment: str = ""
 ) -> AnyVersion:

@@ -9,6 +9,7 @@ until a template saves a version that pins it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from typing import Any
@@ -18,9 +19,12 @@ from sqlmodel import Session, col, select
 
 from ccm.database import utcnow
 from ccm.errors import Conflict, NotFound, Unprocessable
-from ccm.registry.history import move, record_saved
+from ccm.registry.content import as_text
+from ccm.registry.diff import Texts, diff_texts
+from ccm.registry.history import move, record_saved, rollback_comment
 from ccm.registry.models import Category, LibraryItem, LibraryKind, LibraryVersion, VersionStatus
 from ccm.registry.pins import find_version, live_version
+from ccm.registry.schemas import VersionDiff
 from ccm.registry.workflow import go_live, require_move, review
 from ccm.settings import Settings
 from renderers.environment import check_library_source
@@ -36,7 +40,8 @@ def needs_approval(settings: Settings) -> bool:
 
 
 def check_content(kind: LibraryKind, content: dict[str, Any]) -> None:
-    """Each source parses and includes partials by name only; a layout's has the `content` block."""
+    """Each source compiles in the sandbox and includes partials by name only; a layout's has the `content`
+    block. Saving a version checks it, and submitting it checks again (422 `template_invalid`)."""
     block = "content" if kind == LibraryKind.LAYOUT else None
     for field in SOURCES[kind]:
         if content.get(field) is None:
@@ -70,23 +75,47 @@ def add_version(
     return _add_version(session, item, content, author)
 
 
-def _add_version(session: Session, item: LibraryItem, content: dict[str, Any], author: str) -> LibraryVersion:
+def rollback(session: Session, kind: LibraryKind, key: str, to: int, identity: str) -> LibraryVersion:
+    """A new draft holding version `to`'s content, so that content can go live again, reviewed as usual."""
+    source = get_version(session, kind, key, to)
+    item = get_item(session, kind, key)
+    item.updated_at = utcnow()
+    return _add_version(session, item, copy.deepcopy(source.content), identity, rollback_comment(to))
+
+
+def diff(session: Session, kind: LibraryKind, key: str, old: int, new: int) -> VersionDiff:
+    """What changed from version `old` to version `new`: one unified diff per source, as templates' diffs."""
+    before, after = (_texts(kind, get_version(session, kind, key, number)) for number in (old, new))
+    return diff_texts(before, after, old, new)
+
+
+def _texts(kind: LibraryKind, version: LibraryVersion) -> Texts:
+    return {(field, None): as_text(version.content.get(field)) for field in SOURCES[kind]}
+
+
+def content_checksum(content: dict[str, Any]) -> str:
+    """SHA-256 of a version's content: what `ccm templates push` compares to skip unchanged items."""
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _add_version(
+    session: Session, item: LibraryItem, content: dict[str, Any], author: str, comment: str = ""
+) -> LibraryVersion:
     last = session.exec(
         select(func.max(LibraryVersion.number)).where(LibraryVersion.item_id == item.id)
     ).one()
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     assert item.id is not None
     version = LibraryVersion(
         item_id=item.id,
         number=(last or 0) + 1,
         status=VersionStatus.DRAFT,
         content=content,
-        checksum=hashlib.sha256(canonical.encode()).hexdigest(),
+        checksum=content_checksum(content),
         created_by=author,
     )
     session.add(version)
     session.flush()
-    record_saved(session, version, author)
+    record_saved(session, version, author, comment)
     return version
 
 
@@ -120,9 +149,11 @@ def get_version(session: Session, kind: LibraryKind, key: str, number: int) -> L
 def submit(
     session: Session, kind: LibraryKind, key: str, number: int, identity: str, comment: str
 ) -> LibraryVersion:
-    """Ask for a review: the same move as a template version's (layouts and partials have no lint)."""
+    """Ask for a review: the same move as a template version's, once its sources compile (layouts and
+    partials have no lint; a version saved before today's sandbox rules is checked against them)."""
     version = get_version(session, kind, key, number)
     require_move(key, version, VersionStatus.SUBMITTED)
+    check_content(kind, version.content)
     return move(session, version, VersionStatus.SUBMITTED, identity, comment)
 
 

@@ -1,4 +1,5 @@
-"""HTTP for layouts and partials (`/v1/layouts`, `/v1/partials`): create, version, review and publish.
+"""HTTP for layouts and partials (`/v1/layouts`, `/v1/partials`): create, version, review and publish,
+roll back, diff.
 
 Both kinds share these routes, built once per kind; only the content shapes differ. (No postponed
 annotations here: FastAPI reads each kind's request shape from the closure when the routes are built.)
@@ -6,7 +7,7 @@ annotations here: FastAPI reads each kind's request shape from the closure when 
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -18,15 +19,14 @@ from ccm.registry import library
 from ccm.registry.history import history_of
 from ccm.registry.models import LibraryItem, LibraryKind, LibraryVersion, VersionStatus
 from ccm.registry.schemas import (
-    LayoutContent,
-    LayoutCreate,
+    LIBRARY_SHAPES,
     LibraryItemOut,
     LibraryVersionOut,
-    PartialContent,
-    PartialCreate,
     RejectRequest,
     ReviewRequest,
+    RollbackRequest,
     Transition,
+    VersionDiff,
 )
 
 Reader = Annotated[ApiKey, Depends(require(Permission.TEMPLATES_READ))]
@@ -34,6 +34,8 @@ Writer = Annotated[ApiKey, Depends(require(Permission.TEMPLATES_WRITE))]
 Reviewer = Annotated[ApiKey, Depends(require(Permission.TEMPLATES_APPROVE))]
 KeyPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
 NumberPath = Annotated[int, Path(ge=1, le=1_000_000)]
+FromQuery = Annotated[int, Query(alias="from", ge=1, le=1_000_000)]
+ToQuery = Annotated[int, Query(alias="to", ge=1, le=1_000_000)]
 
 
 def version_out(session: Session, version: LibraryVersion) -> LibraryVersionOut:
@@ -152,9 +154,25 @@ def kind_router(kind: LibraryKind, create: type[BaseModel], content: type[BaseMo
         version = library.publish(session, kind, key, number, identity_of(caller), settings=settings)
         return version_out(session, version)
 
+    @router.post(
+        "/{key}/rollback", status_code=201, response_model=LibraryVersionOut, name=f"rollback_{kind}"
+    )
+    def rollback(
+        key: KeyPath, request: RollbackRequest, session: SessionDep, caller: Writer
+    ) -> LibraryVersionOut:
+        """A new draft with an older version's content, which then goes live the usual way."""
+        return version_out(session, library.rollback(session, kind, key, request.to, identity_of(caller)))
+
+    @router.get("/{key}/diff", response_model=VersionDiff, name=f"diff_{kind}")
+    def diff(
+        key: KeyPath, old: FromQuery, new: ToQuery, session: ReadSessionDep, _caller: Reader
+    ) -> VersionDiff:
+        """What changed from version `from` to version `to`: a unified diff per source."""
+        return library.diff(session, kind, key, old, new)
+
     return router
 
 
 router = APIRouter()
-router.include_router(kind_router(LibraryKind.LAYOUT, LayoutCreate, LayoutContent))
-router.include_router(kind_router(LibraryKind.PARTIAL, PartialCreate, PartialContent))
+for _kind, (_create, _content) in LIBRARY_SHAPES.items():
+    router.include_router(kind_router(_kind, _create, _content))

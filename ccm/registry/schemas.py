@@ -250,6 +250,13 @@ class PartialCreate(PartialContent):
     name: Annotated[Line, Field(min_length=1, max_length=200)]
 
 
+LIBRARY_SHAPES: dict[LibraryKind, tuple[type[BaseModel], type[BaseModel]]] = {
+    LibraryKind.LAYOUT: (LayoutCreate, LayoutContent),
+    LibraryKind.PARTIAL: (PartialCreate, PartialContent),
+}
+"""Each kind's request shapes, (create, new version): the API's routes and the web UI's forms read them."""
+
+
 class LibraryVersionOut(BaseModel):
     number: int
     status: VersionStatus

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from ccm.database import utcnow
 from ccm.errors import Conflict, Forbidden
 from ccm.registry.content import content_of
-from ccm.registry.history import AnyVersion, move, record_saved, submitter_of
+from ccm.registry.history import AnyVersion, move, record_saved, rollback_comment, submitter_of
 from ccm.registry.lint import require_no_lint_errors
 from ccm.registry.models import LibraryVersion, Template, TemplateVersion, VersionStatus
 from ccm.registry.service import get_template, get_version, latest_version, published_version
@@ -157,7 +157,7 @@ def rollback(session: Session, key: str, to: int, identity: str) -> TemplateVers
     )
     session.add(draft)
     session.flush()
-    record_saved(session, draft, identity, comment=f"rollback to version {to}")
+    record_saved(session, draft, identity, comment=rollback_comment(to))
     return draft
 
 

@@ -32,6 +32,8 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("Templates", "/ui/templates", Permission.TEMPLATES_READ),
+    NavItem("Layouts", "/ui/layouts", Permission.TEMPLATES_READ),
+    NavItem("Partials", "/ui/partials", Permission.TEMPLATES_READ),
     NavItem("Messages", "/ui/messages", Permission.MESSAGES_READ),
     NavItem("Outbox", "/ui/outbox", Permission.OUTBOX_READ),
     NavItem("Campaigns", "/ui/campaigns", Permission.CAMPAIGNS_READ),

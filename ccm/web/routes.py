@@ -16,6 +16,8 @@ from ccm.web.views import (
     compliance,
     customers,
     editor,
+    library,
+    library_review,
     login,
     messages,
     outbox,
@@ -24,7 +26,20 @@ from ccm.web.views import (
 )
 
 router = APIRouter(include_in_schema=False)
-sections = (login, templates, authoring, editor, review, outbox, customers, messages, campaigns, compliance)
+sections = (
+    login,
+    templates,
+    authoring,
+    editor,
+    review,
+    library,
+    library_review,
+    outbox,
+    customers,
+    messages,
+    campaigns,
+    compliance,
+)
 for section in sections:
     router.include_router(section.router)
 

@@ -1,5 +1,6 @@
 """The review of a version on the template page: its history, its diff against the live version, and the
-submit / approve / reject / roll back forms (publishing is in `authoring`). Each form answers 303 (PRG)."""
+submit / approve / reject / roll back forms (publishing is in `authoring`). Each form answers 303 (PRG).
+Layout and partial pages (`ccm.web.views.library`) show the same panel (`panel_of`)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,16 @@ from ccm.access.permissions import Permission
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.registry import workflow
 from ccm.registry.diff import diff_versions
-from ccm.registry.history import history_of, submitter_of
-from ccm.registry.models import Template, TemplateVersion, VersionStatus, VersionTransition
+from ccm.registry.history import AnyVersion, history_of, submitter_of
+from ccm.registry.models import (
+    LibraryTransition,
+    LibraryVersion,
+    Template,
+    TemplateVersion,
+    VersionStatus,
+    VersionTransition,
+)
+from ccm.registry.schemas import DiffChange
 from ccm.settings import Settings
 from ccm.validation import Text
 from ccm.web.auth import Viewer, form_viewer
@@ -33,7 +42,7 @@ CommentField = Annotated[Text, Form(max_length=2000)]
 class Step:
     """One line of a version's history as the page shows it."""
 
-    transition: VersionTransition
+    transition: VersionTransition | LibraryTransition
     who: str
 
 
@@ -60,9 +69,21 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class Reviewed:
+    """What is under review: its page (the review forms post below it), what the page calls such things,
+    and whether they need approval."""
+
+    url: str
+    subject: str
+    approval_applies: bool
+
+
+@dataclass(frozen=True)
 class ReviewPanel:
     """What the page shows of the shown version's review, and which buttons this viewer gets."""
 
+    url: str
+    subject: str
     author: str
     history: list[Step]
     live_diff: list[ShownChange]
@@ -86,9 +107,27 @@ def review_panel(
 ) -> ReviewPanel:
     """The review section of the template page for the version shown."""
     applies = workflow.approval_applies(template, settings.approval_categories)
+    changes = [] if live is None else diff_versions(session, template.key, live.number, shown.number).changes
+    reviewed = Reviewed(
+        f"/ui/templates/{template.key}", f"{template.category.capitalize()} templates", applies
+    )
+    return panel_of(session, viewer, reviewed, shown, versions, live, changes)
+
+
+def panel_of(
+    session: Session,
+    viewer: Viewer,
+    reviewed: Reviewed,
+    shown: AnyVersion,
+    versions: list[AnyVersion],
+    live: AnyVersion | None,
+    changes: list[DiffChange],
+) -> ReviewPanel:
+    """The review section for any reviewed version (a template's, a layout's, a partial's): the same
+    four-eyes buttons and history; `changes` is the diff from the live version to the shown one."""
+    applies = reviewed.approval_applies
     own = viewer.identity in (shown.created_by, submitter_of(session, shown))
     history = [Step(t, identity_label(session, t.identity)) for t in history_of(session, shown)]
-    changes = [] if live is None else diff_versions(session, template.key, live.number, shown.number).changes
     diff = [ShownChange(c.part, c.locale, diff_lines(c.diff)) for c in changes]
     actions = _actions(viewer, shown, versions[-1], applies=applies, own=own)
     waiting = shown.status == VersionStatus.SUBMITTED and own
@@ -97,10 +136,16 @@ def review_panel(
         v.number for v in versions if can_publish and publishable(v, live, approval_applies=applies)
     )
     author = identity_label(session, shown.created_by)
-    return ReviewPanel(author, history, diff, applies, actions, ready, waiting)
+    url, subject = reviewed.url, reviewed.subject
+    return ReviewPanel(url, subject, author, history, diff, applies, actions, ready, waiting)
 
 
-def publishable(version: TemplateVersion, live: TemplateVersion | None, *, approval_applies: bool) -> bool:
+def publishable(
+    version: TemplateVersion | LibraryVersion,
+    live: TemplateVersion | LibraryVersion | None,
+    *,
+    approval_applies: bool,
+) -> bool:
     """Whether publishing the version would make it live (so the page offers it)."""
     if live is not None and version.number < live.number:
         return False
@@ -111,8 +156,8 @@ def publishable(version: TemplateVersion, live: TemplateVersion | None, *, appro
 
 def _actions(
     viewer: Viewer,
-    shown: TemplateVersion,
-    latest: TemplateVersion,
+    shown: TemplateVersion | LibraryVersion,
+    latest: TemplateVersion | LibraryVersion,
     *,
     applies: bool,
     own: bool,

@@ -18,8 +18,13 @@ from ccm.web.routes import router
 from tests.ccm.conftest import Service
 from tests.ccm.web.conftest import sign_in
 
-EDITOR_PAGES = {"/ui/templates/{key}"}
+EDITOR_PAGES = {"/ui/templates/{key}", "/ui/layouts/{key}", "/ui/partials/{key}"}
 """Pages that load our scripts (the live preview, the code editor) for those who may write templates."""
+LIBRARY = {
+    "layouts": {"key": "invoice", "name": "Invoice", "email": "{% block content %}{% endblock %}"},
+    "partials": {"key": "invoice", "name": "Invoice", "source": "ACME"},
+}
+"""A layout and a partial under the sample key, so their pages are checked as pages, not as 404s."""
 SAMPLES = {
     "key": "invoice",
     "number": "1",
@@ -59,6 +64,8 @@ def test_every_page_but_the_editor_keeps_scripts_off(service: Service, customer:
     client = service.client
     assert script_src(client.get("/ui/login")) == "'none'"
     sign_in(client, service.keys[Role.ADMIN])
+    for kinds, body in LIBRARY.items():
+        assert client.post(f"/v1/{kinds}", json=body, headers=service.headers()).status_code == 201
 
     checked = []
     for path in sorted(set(get_pages(router.routes))):
@@ -70,6 +77,18 @@ def test_every_page_but_the_editor_keeps_scripts_off(service: Service, customer:
         checked.append(path)
 
     assert {"/ui/templates", "/ui/templates/{key}", "/ui/outbox", "/ui/archive", "/ui/audit"} <= set(checked)
+    assert {"/ui/layouts", "/ui/layouts/{key}", "/ui/partials", "/ui/partials/{key}"} <= set(checked)
+
+
+@pytest.mark.parametrize(("role", "expected"), [(Role.MARKETER, "'self'"), (Role.SENDER, "'none'")])
+def test_the_library_pages_run_scripts_only_for_writers(service: Service, role: Role, expected: str) -> None:
+    for kinds, body in LIBRARY.items():
+        assert service.client.post(f"/v1/{kinds}", json=body, headers=service.headers()).status_code == 201
+    sign_in(service.client, service.keys[role])
+
+    for kinds in LIBRARY:
+        assert script_src(service.client.get(f"/ui/{kinds}/invoice")) == expected, kinds
+        assert script_src(service.client.get(f"/ui/{kinds}")) == "'none'", kinds
 
 
 @pytest.mark.parametrize(("role", "expected"), [(Role.MARKETER, "'self'"), (Role.SENDER, "'none'")])
