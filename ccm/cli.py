@@ -1,4 +1,4 @@
-"""The one `ccm` command: serve, worker, migrate, seed-demo, keys, users, templates."""
+"""The one `ccm` command: serve, worker, migrate, seed-demo, keys, users, load-templates, templates."""
 
 from __future__ import annotations
 
@@ -91,8 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     templates.set_defaults(handler=_load_templates)
 
     from ccm.compliance.cli import add_commands as add_archive_commands
+    from ccm.registry.as_code.cli import add_commands as add_template_commands
 
     add_archive_commands(commands)
+    add_template_commands(commands)
     return parser
 
 

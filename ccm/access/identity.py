@@ -16,6 +16,8 @@ from ccm.access.models import ApiKey, User
 
 SYSTEM_IDENTITY = "system"
 """The service itself (the starter-template loader): never a person, so never anyone's second pair of eyes."""
+CLI_IDENTITY = "cli"
+"""Whoever runs `ccm templates push` without `--as EMAIL`: like a key without an owner, its own identity."""
 
 
 class SignedIn(Protocol):

@@ -171,7 +171,8 @@ class ChannelSpec:
     form_fields: tuple[FormField, ...] = field(default_factory=tuple)
     """The authoring form's fields for this part, in order."""
     starter_files: tuple[tuple[str, str], ...] = ()
-    """(part field, file name) pairs a starter template folder may hold (`templates/<key>/sms.txt`)."""
+    """(part field, file name) pairs a template folder may hold (`templates/<key>/sms.txt`): the starter
+    library's and `ccm templates pull`/`push`'s (`ccm.registry.as_code`)."""
     sender_settings: tuple[str, ...] = ()
     """The `Settings` fields `sender` reads the address from: a re-render puts the sender recorded at
     send time back into all of them (`ccm.channels.compose.recorded_settings`)."""
