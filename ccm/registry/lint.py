@@ -362,8 +362,8 @@ def load_content(session: Session, key: str, request: LintRequest) -> LintConten
     parts = saved.parts if request.parts is None else request.parts
     locales = dict(saved.locales) if request.locales is None else request.locales
     library = saved.library
-    if request.parts is not None or request.locales is not None:
-        library = library_for_unsaved(session, base.layout, all_sources(parts, locales))
+    if request.parts is not None or request.locales is not None or request.layout is not None:
+        library = library_for_unsaved(session, base.layout, all_sources(parts, locales), request.layout)
         service.check_parts(with_library(parts, library))
         check_locales(parts, locales, library)
     schema = saved.schema

@@ -8,15 +8,18 @@ only (`renderers.library`); a partial may include partials, pinned the same way,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ccm.channels.library import EMAIL_LAYOUT, PDF_LAYOUT
 from ccm.errors import Unprocessable
 from ccm.registry.models import LibraryItem, LibraryKind, LibraryVersion, VersionStatus
 from ccm.registry.schemas import LayoutPin
 from renderers.environment import included_names
+
+UnsavedLayout = LayoutPin | Literal[False] | None
+"""An editor's layout choice: a pin, False for none, None for the version's own."""
 
 MAX_PARTIALS = 100
 LAYOUT_SOURCES = (("email", EMAIL_LAYOUT), ("pdf", PDF_LAYOUT))
@@ -53,11 +56,34 @@ def resolve_pins(session: Session, layout: LayoutPin | None, sources: list[str])
 
 
 def library_for_unsaved(
-    session: Session, layout: dict[str, Any] | None, sources: list[str]
+    session: Session, layout: dict[str, Any] | None, sources: list[str], chosen: UnsavedLayout = None
 ) -> dict[str, str]:
     """The library unsaved content (the editor's preview and lint) would get if saved now over a version
-    pinned to `layout`: that layout and the live partials it includes."""
+    pinned to `layout`, or with the layout `chosen` instead (False: none): that layout and the live
+    partials it and the sources include."""
+    if chosen is not None:
+        return resolve_pins(session, chosen or None, sources).library
     return resolve_pins(session, LayoutPin.model_validate(layout) if layout else None, sources).library
+
+
+@dataclass(frozen=True)
+class LayoutChoice:
+    """A layout version a template version may pin (it was published once; pins never move)."""
+
+    key: str
+    number: int
+    live: bool
+
+
+def pinnable_layouts(session: Session) -> list[LayoutChoice]:
+    """Every layout version a new template version may pin, by key and number."""
+    statement = (
+        select(LibraryItem.key, LibraryVersion.number, LibraryVersion.status)
+        .join(LibraryVersion, col(LibraryVersion.item_id) == col(LibraryItem.id))
+        .where(LibraryItem.kind == LibraryKind.LAYOUT, col(LibraryVersion.published_at).is_not(None))
+        .order_by(col(LibraryItem.key), col(LibraryVersion.number))
+    )
+    return [LayoutChoice(k, n, s == VersionStatus.PUBLISHED) for k, n, s in session.exec(statement).all()]
 
 
 def find_version(session: Session, item: LibraryItem, number: int) -> LibraryVersion | None:

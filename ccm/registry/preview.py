@@ -88,14 +88,14 @@ def load_preview(session: Session, key: str, request: PreviewRequest, settings: 
 def content_to_render(
     session: Session, version: TemplateVersion, request: PreviewRequest
 ) -> tuple[dict[str, Any], Variants, dict[str, str]]:
-    """The unsaved parts and locales the request carries, each standing in for the version's, checked and
-    pinned (the version's layout, the live partials) as a new version's would be (422 as on create); or
+    """The unsaved parts, locales and layout the request carries, each standing in for the version's,
+    checked and pinned (the layout, the live partials) as a new version's would be (422 as on create); or
     the version's own, with its own pins."""
-    if request.parts is None and request.locales is None:
+    if request.parts is None and request.locales is None and request.layout is None:
         return version.parts, version.locales or {}, version.library or {}
     parts = version.parts if request.parts is None else request.parts
     locales = (version.locales or {}) if request.locales is None else request.locales
-    library = library_for_unsaved(session, version.layout, all_sources(parts, locales))
+    library = library_for_unsaved(session, version.layout, all_sources(parts, locales), request.layout)
     service.check_parts(with_library(parts, library))
     check_locales(parts, locales, library)
     return parts, locales, library

@@ -25,6 +25,13 @@ class LayoutPin(BaseModel):
     version: Annotated[int, Field(ge=1, le=1_000_000)]
 
 
+UNSAVED_LAYOUT = Field(
+    default=None,
+    description="An unsaved layout choice over the version's (the editor's preview and lint): a published"
+    " layout version, or `false` for none; omitted: the version's own.",
+)
+
+
 class VersionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -117,6 +124,7 @@ class PreviewRequest(BaseModel):
     locales: TemplateLocales | None = Field(
         default=None, description="Unsaved locale variants; with `parts`, or over the version's parts"
     )
+    layout: LayoutPin | Literal[False] | None = UNSAVED_LAYOUT
 
 
 def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
@@ -187,6 +195,7 @@ class LintRequest(BaseModel):
     locales: TemplateLocales | None = None
     data_schema: JsonObject | Literal[False] | None = Field(default=None, alias="schema")
     sample_data: JsonObject | None = None
+    layout: LayoutPin | Literal[False] | None = UNSAVED_LAYOUT
 
 
 class LintIssueOut(BaseModel):

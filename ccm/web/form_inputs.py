@@ -24,6 +24,7 @@ def variant_input(tag: str, name: str) -> str:
 
 SAMPLE_DATA_INPUT = "sample_data"
 SCHEMA_INPUT = "schema"
+LAYOUT_INPUT = "layout"
 PREVIEW_LOCALE_INPUT = "preview_locale"
 NEW_LOCALE_INPUT = "new_locale"
 NAMED_INPUTS = {
@@ -31,8 +32,9 @@ NAMED_INPUTS = {
     SAMPLE_DATA_INPUT: SAMPLE_DATA_INPUT,
     SCHEMA_INPUT: SCHEMA_INPUT,
     "locale": PREVIEW_LOCALE_INPUT,
+    LAYOUT_INPUT: LAYOUT_INPUT,
 }
-"""API fields that are one input each: the data, the schema, the locale a preview renders in."""
+"""API fields that are one input each: the data, the schema, the locale a preview renders in, the layout."""
 
 
 def input_for_field(api_field: str | None) -> str | None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
 from ccm.channels import ChannelSpec, all_channels
 from ccm.registry.schemas import TemplateCreate, VersionCreate
 from ccm.web.form_inputs import (
+    LAYOUT_INPUT,
     NEW_LOCALE_INPUT,
     PREVIEW_LOCALE_INPUT,
     SAMPLE_DATA_INPUT,
@@ -104,6 +105,8 @@ class PartsForm:
     schema: str | None = None
     """The data schema as typed: JSON (an object, or `false` for none); empty proposes one from the
     variables used; None when the form did not carry the field (the version's own schema stands)."""
+    layout: str | None = None
+    """The layout chosen, as `key@version`; empty for none; None when the form did not carry the field."""
     errors: dict[str, list[str]] = field(default_factory=dict)
     """Input name -> why the last submission was refused there, shown beside that field."""
 
@@ -114,6 +117,7 @@ class PartsForm:
         sample_data: dict[str, Any],
         locales: Mapping[str, Any] | None = None,
         data_schema: dict[str, Any] | bool | None = None,
+        layout: Mapping[str, Any] | None = None,
     ) -> PartsForm:
         """Pre-fill the form with an existing version, so a new draft starts from it (`data_schema`:
         False for a version without one, None for a form whose schema is to be proposed)."""
@@ -121,6 +125,7 @@ class PartsForm:
         kinds = form.body_kinds()
         form.variants = [VariantForm.from_variant(t, v, kinds) for t, v in sorted((locales or {}).items())]
         form.schema = _schema_text(data_schema)
+        form.layout = f"{layout['key']}@{layout['version']}" if layout else ""
         return form
 
     @classmethod
@@ -158,7 +163,9 @@ class PartsForm:
         variants = [VariantForm.from_submitted(tag, submitted) for tag in submitted_tags(submitted)]
         schema = submitted.get(SCHEMA_INPUT)
         sample = _lines(str(submitted.get("sample_data", "{}")))
-        return cls(values, sample, variants, None if schema is None else _lines(str(schema)))
+        layout = submitted.get(LAYOUT_INPUT)
+        schema_text = None if schema is None else _lines(str(schema))
+        return cls(values, sample, variants, schema_text, None if layout is None else str(layout).strip())
 
     def with_locale(self, tag: str) -> PartsForm:
         """The form with an empty fieldset for one more locale (one it has already is not added twice)."""
@@ -284,9 +291,24 @@ class PartsForm:
         message = "the data schema must be a JSON object (a JSON Schema), or false for none"
         raise FormErrors([message], {SCHEMA_INPUT: [message]})
 
+    def layout_pin(self) -> dict[str, Any] | Literal[False] | None:
+        """The layout chosen as a pin; False for none chosen; None when the form has no layout field."""
+        if self.layout is None:
+            return None
+        if not self.layout:
+            return False
+        key, _, number = self.layout.rpartition("@")
+        if not key or not number.isdigit():
+            message = f"the layout is chosen as key@version, not {self.layout[:80]!r}"
+            raise FormErrors([message], {LAYOUT_INPUT: [message]})
+        return {"key": key, "version": int(number)}
+
     def content(self) -> dict[str, Any]:
-        """The request body's content fields: parts, locales, sample data and (when typed) the schema."""
+        """The request body's content fields: parts, locales, sample data, the layout chosen and (when
+        typed) the schema."""
         body = {"parts": self.parts(), "locales": self.locales(), "sample_data": self.sample()}
+        if layout := self.layout_pin():
+            body["layout"] = layout
         schema = self.data_schema()
         return body if schema is None else {**body, "schema": schema}
 

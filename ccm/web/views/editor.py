@@ -69,17 +69,21 @@ def unsaved_request(model: type[Unsaved], body: dict[str, Any]) -> Unsaved:
 
 
 def form_content(parts: PartsForm) -> dict[str, Any]:
-    """Parts, sample data, the locales (when the form has any fieldsets) and the schema typed (None when
-    the form has no schema field; checked here, as saving would); a problem names its input."""
+    """Parts, sample data, the locales (when the form has any fieldsets), the layout chosen (when the form
+    has the field) and the schema typed (None when the form has no schema field; checked here, as saving
+    would); a problem names its input."""
     try:
         content = {"parts": parts.parts(), "sample_data": parts.sample(), "locales": parts.locales()}
         schema = parts.data_schema() if parts.schema is not None else None
+        layout = parts.layout_pin()
     except FormErrors as error:
         raise LivePreviewError(error.messages[0], next(iter(error.inputs), None)) from None
     if isinstance(schema, dict):
         check_schema(schema)
     if not parts.variants:
         del content["locales"]  # none in the form: the version's own (a form without the fieldsets)
+    if layout is not None:
+        content["layout"] = layout  # the layout chosen, or False for none; absent: the version's own
     return {**content, "schema": schema}
 
 
@@ -96,8 +100,9 @@ def preview_request(
         "customer_id": customer_id or None,
         "locale": locale.strip() or None,
     }
-    if "locales" in content:
-        body["locales"] = content["locales"]
+    for optional in ("locales", "layout"):
+        if optional in content:
+            body[optional] = content[optional]
     return unsaved_request(PreviewRequest, body)
 
 

@@ -18,6 +18,7 @@ from ccm.dependencies import SessionDep, SettingsDep
 from ccm.errors import ApiError, NotFound
 from ccm.registry import service
 from ccm.registry.models import Category, Template, TemplateVersion
+from ccm.registry.pins import pinnable_layouts
 from ccm.registry.preview import Preview, load_preview, render_preview
 from ccm.registry.schemas import PreviewRequest
 from ccm.settings import Settings
@@ -86,6 +87,7 @@ def list_context(session: Session, viewer: Viewer) -> dict[str, Any]:
         "rows": template_rows(session),
         "categories": list(Category),
         "empty_form": PartsForm.from_version({}, {}),
+        "layout_choices": layout_choices(session),
         "can_write": viewer.may(Permission.TEMPLATES_WRITE),
     }
 
@@ -108,7 +110,17 @@ def page_url(key: str, number: int, customer_id: str, *, remote_images: bool) ->
 def draft_form(version: TemplateVersion) -> PartsForm:
     """The draft form starting from a version: its parts, locale variants, sample data and schema."""
     schema = False if version.data_schema is None else version.data_schema
-    return PartsForm.from_version(version.parts, version.sample_data, version.locales or {}, schema)
+    return PartsForm.from_version(
+        version.parts, version.sample_data, version.locales or {}, schema, version.layout
+    )
+
+
+def layout_choices(session: Session) -> list[tuple[str, str]]:
+    """The layout picker's options: (`key@version`, label) for every layout version a draft may pin."""
+    return [
+        (f"{c.key}@{c.number}", f"{c.key} v{c.number}{' (live)' if c.live else ''}")
+        for c in pinnable_layouts(session)
+    ]
 
 
 def customer_matches(session: Session, key: str, number: int, query: str) -> list[tuple[Customer, str]]:
@@ -200,6 +212,7 @@ def detail_page(
         "customer_query": query,
         "customer_matches": customer_matches(session, key, shown.number, query) if query.strip() else None,
         "forms": forms or TemplateForms(draft=draft_form(shown)),
+        "layout_choices": layout_choices(session),
         "can_write": viewer.may(Permission.TEMPLATES_WRITE),
         "editor_bundle": editor_bundle_url(),
         "lint_url": f"/ui/templates/{key}/lint",
