@@ -186,11 +186,11 @@ WELCOME = {"template": "welcome", "customer_id": "c-1", "data": {"cta_url": "htt
 
 
 def publish_reviewed(
-    service: Service, template: str, number: int, role: Role = Role.MARKETER
+    service: Service, template: str, number: int, role: Role = Role.MARKETER, *, kind: str = "template"
 ) -> dict[str, Any]:
     """Put a version live as a team does, whatever its category: `role` submits it, the reviewer key
-    approves it, `role` publishes it. Returns the published version."""
-    path = f"/v1/templates/{template}/versions/{number}"
+    approves it, `role` publishes it (a template's, or a `layout`'s or `partial`'s). Returns the version."""
+    path = f"/v1/{kind}s/{template}/versions/{number}"
     for step, headers in (
         ("submit", service.headers(role)),
         ("approve", service.reviewer_headers()),

@@ -92,34 +92,18 @@ def create_draft(
     """A new draft version; a rejected one is shown again with its input and the reasons, nothing saved.
     "Add locale" only shows the form again with one more locale's fieldset."""
     service.get_template(session, key)  # an unknown template is a 404, not a form error
+
+    def form_again(forms: TemplateForms, status: int) -> Response:
+        page = (request, session, settings, viewer, key)
+        return detail_page(*page, number=None, customer_id="", forms=forms, status_code=status)
+
     if add_locale:
-        forms, status = with_new_locale(parts, new_locale)
-        return detail_page(
-            request,
-            session,
-            settings,
-            viewer,
-            key,
-            number=None,
-            customer_id="",
-            forms=forms,
-            status_code=status,
-        )
+        return form_again(*with_new_locale(parts, new_locale))
     try:
         version = service.add_version(session, key, parts.version_request(), author=viewer.identity)
     except (FormErrors, ApiError) as error:
         session.rollback()
-        return detail_page(
-            request,
-            session,
-            settings,
-            viewer,
-            key,
-            number=None,
-            customer_id="",
-            forms=refused(parts, error),
-            status_code=422,
-        )
+        return form_again(refused(parts, error), 422)
     return RedirectResponse(f"/ui/templates/{key}?version={version.number}", status_code=303)
 
 

@@ -45,18 +45,6 @@ def _post(service: Service, path: str, body: Any = None, role: Role = Role.MARKE
     return service.client.post(path, json=body, headers=service.headers(role))
 
 
-def _published(service: Service, kind: str, key: str, number: int) -> None:
-    """Submitted by the marketer, approved by another identity, published: as for marketing templates."""
-    path = f"/v1/{kind}s/{key}/versions/{number}"
-    for step, headers in (
-        ("submit", service.headers(Role.MARKETER)),
-        ("approve", service.reviewer_headers()),
-        ("publish", service.headers(Role.MARKETER)),
-    ):
-        response = service.client.post(f"{path}/{step}", headers=headers)
-        assert response.status_code == 200, response.text
-
-
 @pytest.fixture
 def library(service: Service) -> Service:
     """Layout `brand` v1 (which includes `legal`) and partials `legal` and `sign-off`, all live."""
@@ -65,10 +53,10 @@ def library(service: Service) -> Service:
         ("partial", {"key": "sign-off", "name": "Sign-off", "source": "-- ACME"}),
     ):
         assert _post(service, f"/v1/{kind}s", body).status_code == 201
-        _published(service, kind, body["key"], 1)
+        publish_reviewed(service, body["key"], 1, kind=kind)
     created = _post(service, "/v1/layouts", BRAND_V1)
     assert created.status_code == 201, created.text
-    _published(service, "layout", "brand", 1)
+    publish_reviewed(service, "brand", 1, kind="layout")
     return service
 
 
@@ -108,9 +96,9 @@ def test_pins_never_move_a_new_version_takes_the_new_layout(
     message_id = sent.json()["messages"][0]["id"]
 
     assert _post(library, "/v1/layouts/brand/versions", BRAND_V2).status_code == 201
-    _published(library, "layout", "brand", 2)
+    publish_reviewed(library, "brand", 2, kind="layout")
     assert _post(library, "/v1/partials/sign-off/versions", {"source": "-- ACME 2"}).status_code == 201
-    _published(library, "partial", "sign-off", 2)
+    publish_reviewed(library, "sign-off", 2, kind="partial")
 
     old = _preview(library, 1)
     assert "ACME</h1>" in old["email"]["html"] and "reloaded" not in old["email"]["html"]
@@ -202,7 +190,7 @@ def test_a_layout_needs_its_content_block(service: Service) -> None:
 def test_the_unsubscribe_link_may_sit_in_the_layout(service: Service) -> None:
     footer = '{% block content %}{% endblock %}<a href="{{ unsubscribe_url }}">Unsubscribe</a>'
     assert _post(service, "/v1/layouts", {"key": "news", "name": "News", "email": footer}).status_code == 201
-    _published(service, "layout", "news", 1)
+    publish_reviewed(service, "news", 1, kind="layout")
     rules = {}
     for key, layout in (("wrapped", {"key": "news", "version": 1}), ("bare", None)):
         parts = {"email": {"subject": "Offer", "html": "<p>10% off</p>"}}
@@ -218,7 +206,7 @@ def test_the_proposed_schema_covers_the_variables_of_included_partials(
 ) -> None:
     body = {"key": "order-sign-off", "name": "Order sign-off", "source": "Order {{ order.number }} -- ACME"}
     assert _post(library, "/v1/partials", body).status_code == 201
-    _published(library, "partial", "order-sign-off", 1)
+    publish_reviewed(library, "order-sign-off", 1, kind="partial")
     template = {
         **NOTICE,
         "key": "order-notice",

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from ccm.access.models import Role
 from ccm.registry.models import LibraryItem, LibraryVersion
-from tests.ccm.conftest import Service
+from tests.ccm.conftest import Service, publish_reviewed
 
 FOOTER = {"key": "footer", "name": "Footer", "source": "<p>ACME Ltd</p>\n<p>Thanks {{ name }}</p>\n"}
 FOOTER_V2 = {"source": "<p>ACME Ltd</p>\n<p>Cheers {{ name }}</p>\n"}
@@ -25,23 +25,11 @@ def _get(service: Service, path: str, role: Role = Role.COMPLIANCE, **params: An
     return service.client.get(path, params=params, headers=service.headers(role))
 
 
-def _live(service: Service, kind: str, key: str, number: int) -> None:
-    """Submitted by the marketer, approved by another identity, published."""
-    path = f"/v1/{kind}s/{key}/versions/{number}"
-    for step, headers in (
-        ("submit", service.headers(Role.MARKETER)),
-        ("approve", service.reviewer_headers()),
-        ("publish", service.headers(Role.MARKETER)),
-    ):
-        response = service.client.post(f"{path}/{step}", headers=headers)
-        assert response.status_code == 200, response.text
-
-
 @pytest.fixture
 def footer(service: Service) -> Service:
     """Partial `footer`: v1 live, v2 (one changed line) a draft."""
     assert _post(service, "/v1/partials", FOOTER).status_code == 201
-    _live(service, "partial", "footer", 1)
+    publish_reviewed(service, "footer", 1, kind="partial")
     assert _post(service, "/v1/partials/footer/versions", FOOTER_V2).status_code == 201
     return service
 
@@ -91,7 +79,7 @@ def test_a_diff_asked_wrongly_says_what_is_wrong(
 
 
 def test_a_rollback_is_a_new_draft_that_goes_live_reviewed(footer: Service) -> None:
-    _live(footer, "partial", "footer", 2)
+    publish_reviewed(footer, "footer", 2, kind="partial")
 
     rolled = _post(footer, "/v1/partials/footer/rollback", {"to": 1})
 
@@ -103,7 +91,7 @@ def test_a_rollback_is_a_new_draft_that_goes_live_reviewed(footer: Service) -> N
     assert draft["history"][0]["comment"] == "rollback to version 1"
     refused = _post(footer, "/v1/partials/footer/versions/3/publish")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "approval_required"
-    _live(footer, "partial", "footer", 3)
+    publish_reviewed(footer, "footer", 3, kind="partial")
     item = _get(footer, "/v1/partials/footer").json()
     assert item["published_version"] == 3
     assert [v["status"] for v in item["versions"]] == ["superseded", "superseded", "published"]
@@ -111,9 +99,9 @@ def test_a_rollback_is_a_new_draft_that_goes_live_reviewed(footer: Service) -> N
 
 
 def test_a_rolled_back_partial_reaches_templates_saved_after_it_goes_live(footer: Service) -> None:
-    _live(footer, "partial", "footer", 2)
+    publish_reviewed(footer, "footer", 2, kind="partial")
     assert _post(footer, "/v1/partials/footer/rollback", {"to": 1}).status_code == 201
-    _live(footer, "partial", "footer", 3)
+    publish_reviewed(footer, "footer", 3, kind="partial")
     parts = {"sms": {"text": "Hi {% include 'footer' %}"}}
     body = {
         "key": "t",

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from ccm.access.models import Role
-from tests.ccm.conftest import Service
-from tests.ccm.registry.test_layouts import _published
+from tests.ccm.conftest import Service, publish_reviewed
 from tests.ccm.web.views.test_draft_form import api_version, field_note, save_draft
 from tests.ccm.web.views.test_editor import latest_version, live, signed_in_form
 
@@ -37,7 +36,7 @@ def branded(service: Service) -> Service:
     """Layout `brand` v1 live, and a transactional template `notice` without a layout."""
     headers = service.headers(Role.MARKETER)
     assert service.client.post("/v1/layouts", json=BRAND, headers=headers).status_code == 201
-    _published(service, "layout", "brand", 1)
+    publish_reviewed(service, "brand", 1, kind="layout")
     assert service.client.post("/v1/templates", json=NOTICE, headers=headers).status_code == 201
     return service
 
