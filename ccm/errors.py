@@ -5,6 +5,7 @@ Services raise these; the app turns them (and FastAPI's own validation errors) i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -96,8 +97,9 @@ async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
     return JSONResponse(body, exc.status_code, headers=headers)
 
 
-async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = exc.errors()
+def validation_failure(errors: Sequence[Any]) -> Unprocessable:
+    """The first of pydantic's validation errors as an API error naming its field, so a request and one
+    item of a batch report a bad value alike."""
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
     location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
     field = ".".join(location) or None
@@ -105,7 +107,13 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
     if field:
         message = f"{field}: {message}"
     code = str(first.get("type")) if first.get("type") in VALIDATION_CODES else "invalid"
-    body = error_body(code, message, field)
+    return Unprocessable(message, field=field, code=code)
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    failure = validation_failure(errors)
+    body = error_body(failure.code, failure.message, failure.field)
     body["error"]["details"] = [
         {"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))}
         for e in errors[:20]

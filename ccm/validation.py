@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -42,6 +43,10 @@ TemplateKey = Annotated[
 ]
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half a UTF-16 pair, which JSON may escape (`"\\ud800"`): Python reads it; no database stores it."""
+
+
 def check_json_document(value: Any, *, path: str = "") -> Any:
     """Refuse JSON the pipeline cannot faithfully store or render: NULs, absurd depth or size."""
     count = 0
@@ -56,10 +61,12 @@ def check_json_document(value: Any, *, path: str = "") -> Any:
         if isinstance(node, str):
             if "\x00" in node:
                 raise ValueError(f"{where or path} must not contain NUL characters")
+            if _LONE_SURROGATE.search(node):
+                raise ValueError(f"{where or path} is not valid Unicode (a lone surrogate)")
         elif isinstance(node, dict):
             for key, child in node.items():
-                if not isinstance(key, str) or "\x00" in key:
-                    raise ValueError(f"{where or path} has a key with a NUL character")
+                if not isinstance(key, str) or "\x00" in key or _LONE_SURROGATE.search(key):
+                    raise ValueError(f"{where or path} has a key with a NUL character or a lone surrogate")
                 walk(child, f"{where}.{key}" if where else key, depth + 1)
         elif isinstance(node, list):
             for index, child in enumerate(node):

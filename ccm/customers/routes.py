@@ -1,19 +1,29 @@
-"""HTTP for customer records: upsert from the CRM, read with consent and engagement, the timeline."""
+"""HTTP for customer records: upsert from the CRM (one or a batch), search and page them, read one with
+consent and engagement, the timeline."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from sqlmodel import Session
 
 from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
 from ccm.customers import service
-from ccm.customers.models import Customer
-from ccm.customers.schemas import Consent, CustomerOut, CustomerUpsert, Timeline
+from ccm.customers.batch import upsert_batch
+from ccm.customers.cursor import MAX_CURSOR
+from ccm.customers.records import customer_out, customers_out
+from ccm.customers.schemas import (
+    CustomerBatchRequest,
+    CustomerBatchResponse,
+    CustomerList,
+    CustomerOut,
+    CustomerUpsert,
+    Timeline,
+)
+from ccm.customers.search import MAX_PAGE, MAX_QUERY, CustomerSearch, search_page
 from ccm.dependencies import ReadSessionDep, SessionDep, require
-from ccm.engagement.service import engagement_summary, timeline
+from ccm.engagement.service import timeline
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 Reader = Annotated[ApiKey, Depends(require(Permission.CUSTOMERS_READ))]
@@ -24,21 +34,60 @@ ExternalId = Annotated[
         min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]*$", description="The CRM's id"
     ),
 ]
+SearchText = Annotated[
+    str,
+    Query(
+        max_length=MAX_QUERY,
+        pattern=r"^[^\x00]*$",
+        description="words each found customer contains in external id, email, phone, first or last name",
+    ),
+]
+AttributeFilter = Annotated[
+    str | None,
+    Query(
+        max_length=300,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}:[^\x00]{0,200}$",
+        description="`name:value`: the string attribute `name` is exactly `value`",
+    ),
+]
+Cursor = Annotated[
+    str | None, Query(max_length=MAX_CURSOR, description="the `next_cursor` of the previous page")
+]
 
 
-def customer_out(session: Session, customer: Customer) -> CustomerOut:
-    return CustomerOut(
-        external_id=customer.external_id,
-        email=customer.email,
-        phone=customer.phone,
-        locale=customer.locale,
-        timezone=customer.timezone,
-        attributes=customer.attributes,
-        consent=Consent(unsubscribed_channels=service.unsubscribed_channels(session, customer)),
-        engagement=engagement_summary(session, customer.id),
-        created_at=customer.created_at,
-        updated_at=customer.updated_at,
-    )
+@router.get("", response_model=CustomerList, responses={422: {"description": "bad query or cursor"}})
+def list_customers(
+    session: ReadSessionDep,
+    _caller: Reader,
+    q: SearchText = "",
+    attribute: AttributeFilter = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Cursor = None,
+) -> CustomerList:
+    """Customers by external id, searched and paged by cursor (stable while records are added)."""
+    page = search_page(session, CustomerSearch(q, _name_value(attribute)), cursor=cursor, limit=limit)
+    return CustomerList(customers=customers_out(session, page.customers), next_cursor=page.next_cursor)
+
+
+def _name_value(attribute: str | None) -> tuple[str, str] | None:
+    if attribute is None:
+        return None
+    name, _, value = attribute.partition(":")
+    return name, value
+
+
+@router.post(
+    ":batch",
+    response_model=CustomerBatchResponse,
+    responses={413: {"description": "body over the size limit"}},
+)
+def upsert_customers(
+    request: CustomerBatchRequest, session: SessionDep, _caller: Writer
+) -> CustomerBatchResponse:
+    """Up to 1,000 upserts in one call (a CRM's sync), each created, updated or refused on its own."""
+    results = upsert_batch(session, request.customers)
+    session.commit()  # committed before the client hears the results
+    return CustomerBatchResponse(results=results)
 
 
 @router.put("/{external_id}", response_model=CustomerOut)

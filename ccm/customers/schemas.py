@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, fie
 from ccm.channels import get_channel
 from ccm.channels.parts import ChannelKey
 from ccm.engagement.schemas import EngagementSummary, TimelineEvent
-from ccm.validation import JsonObject
+from ccm.validation import Identifier, JsonObject
 
 
 def _suppressible(channel: str) -> str:
@@ -102,6 +102,51 @@ class CustomerOut(BaseModel):
     engagement: EngagementSummary
     created_at: datetime
     updated_at: datetime
+
+
+class CustomerList(BaseModel):
+    customers: list[CustomerOut]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+MAX_BATCH = 1000
+
+
+class CustomerBatchItem(CustomerUpsert):
+    """One upsert of a batch: the `PUT /v1/customers/{id}` body plus the id."""
+
+    external_id: Identifier
+
+
+class CustomerBatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customers: Annotated[
+        list[dict[str, Any]],
+        Field(
+            min_length=1,
+            max_length=MAX_BATCH,
+            description="each item the `PUT /v1/customers/{id}` body plus `external_id`; items are "
+            "validated one by one, so a bad item is reported in its result and the others still land",
+        ),
+    ]
+
+
+class BatchItemError(BaseModel):
+    code: str
+    message: str
+    field: str | None
+
+
+class CustomerBatchResult(BaseModel):
+    index: int
+    external_id: str | None
+    status: Literal["created", "updated", "error"]
+    error: BatchItemError | None = None
+
+
+class CustomerBatchResponse(BaseModel):
+    results: list[CustomerBatchResult]
 
 
 class Timeline(BaseModel):

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ccm.access.permissions import Permission
-from ccm.customers.service import get_customer, list_customers, unsubscribed_channels
+from ccm.customers.cursor import MAX_CURSOR
+from ccm.customers.search import MAX_QUERY, CustomerSearch, search_page
+from ccm.customers.service import get_customer, unsubscribed_channels
 from ccm.dependencies import SessionDep
 from ccm.engagement.service import engagement_summary, timeline
 from ccm.web.auth import Viewer, page_viewer
 from ccm.web.errors import PageRoute
 from ccm.web.rendering import ui_page
-from ccm.web.views.params import ExternalIdPath, PageQuery
+from ccm.web.views.params import ExternalIdPath
 
 router = APIRouter(route_class=PageRoute)
 Reader = Annotated[Viewer, Depends(page_viewer(Permission.CUSTOMERS_READ))]
@@ -21,16 +24,30 @@ PAGE_SIZE = 50
 TIMELINE_SIZE = 100
 
 
+SearchQuery = Annotated[str, Query(max_length=MAX_QUERY, pattern=r"^[^\x00]*$")]
+CursorQuery = Annotated[str, Query(max_length=MAX_CURSOR)]
+
+
 @router.get("/ui/customers")
-def customers_list(request: Request, session: SessionDep, viewer: Reader, page: PageQuery = 1) -> Response:
-    customers = list_customers(session, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+def customers_list(
+    request: Request, session: SessionDep, viewer: Reader, q: SearchQuery = "", cursor: CursorQuery = ""
+) -> Response:
+    page = search_page(session, CustomerSearch(q), cursor=cursor or None, limit=PAGE_SIZE)
     context = {
         "viewer": viewer,
-        "customers": customers[:PAGE_SIZE],
-        "page": page,
-        "has_next": len(customers) > PAGE_SIZE,
+        "customers": page.customers,
+        "query": q,
+        "paged": bool(cursor),
+        "first_url": _list_url(q, None),
+        "next_url": _list_url(q, page.next_cursor) if page.next_cursor else None,
     }
     return ui_page(request, "ui/customers_list.html", context)
+
+
+def _list_url(query: str, cursor: str | None) -> str:
+    """The list page for a search, from its start or from a cursor."""
+    params = {name: value for name, value in (("q", query), ("cursor", cursor)) if value}
+    return f"/ui/customers?{urlencode(params)}" if params else "/ui/customers"
 
 
 @router.get("/ui/customers/{external_id}")

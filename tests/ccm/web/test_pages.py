@@ -77,7 +77,7 @@ def test_login_form_without_its_nonce_cookie_is_refused(live: LiveService) -> No
         ("/ui/outbox?page=0", 400),
         ("/ui/messages?status=lost", 400),
         ("/ui/customers/c-404", 404),
-        ("/ui/customers?page=x", 400),
+        ("/ui/customers?cursor=x", 422),
         ("/ui/no-such-page", 404),
     ],
 )
