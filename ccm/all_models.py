@@ -5,9 +5,18 @@ from ccm.archiving.models import ArchiveEntry, ChainHead, ChainRecord, Checkpoin
 from ccm.campaigns.models import Campaign, CampaignRecipient
 from ccm.communications.models import IdempotencyRecord, Message
 from ccm.compliance.models import AuditRecord
-from ccm.customers.models import Customer, Suppression, Unsubscription
+from ccm.customers.models import (
+    Consent,
+    ConsentEvent,
+    Customer,
+    CustomerAttribute,
+    Suppression,
+    Topic,
+    Unsubscription,
+)
 from ccm.engagement.models import Event
 from ccm.registry.models import Template, TemplateVersion, VersionTransition
+from ccm.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookReceipt
 
 __all__ = [
     "ApiKey",
@@ -18,7 +27,10 @@ __all__ = [
     "ChainHead",
     "ChainRecord",
     "Checkpoint",
+    "Consent",
+    "ConsentEvent",
     "Customer",
+    "CustomerAttribute",
     "CustomerKey",
     "Event",
     "IdempotencyRecord",
@@ -27,8 +39,12 @@ __all__ = [
     "Suppression",
     "Template",
     "TemplateVersion",
+    "Topic",
     "Unsubscription",
     "User",
     "VersionTransition",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookReceipt",
 ]

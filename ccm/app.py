@@ -12,11 +12,15 @@ from ccm import health
 from ccm.background import BackgroundServices
 from ccm.campaigns import routes as campaigns
 from ccm.channels.bounded import PREVIEW, check_lane, warm_render_pool
+from ccm.communications import confirmation, inbound_sms, webhooks
 from ccm.communications import routes as messages
-from ccm.communications import webhooks
 from ccm.compliance import routes as archive
+from ccm.customers import attribute_routes as customer_attributes
+from ccm.customers import consent_routes as consent
+from ccm.customers import crm_webhook
 from ccm.customers import routes as customers
 from ccm.customers import suppression_routes as suppressions
+from ccm.customers import topic_routes as topics
 from ccm.errors import install_error_handlers
 from ccm.limits import BodySizeLimit, RefuseNulInUrl
 from ccm.operations import keys
@@ -26,9 +30,12 @@ from ccm.registry import routes as templates
 from ccm.registry.models import Category
 from ccm.runtime import Runtime
 from ccm.settings import Settings, get_settings
-from ccm.web import api_docs, public
+from ccm.web import api_docs, preferences, public, web_version
+from ccm.web import confirmation as confirm_page
 from ccm.web import routes as web
 from ccm.web.rendering import STATIC_DIR
+from ccm.web.views import customer_import
+from ccm.webhooks import routes as webhook_endpoints
 
 DESCRIPTION = """
 ccm renders personalised **email, SMS and PDF** communications from versioned templates, sends them through
@@ -67,21 +74,35 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_bytes,
+        larger={customer_import.UPLOAD_PATH: settings.max_import_bytes},
+    )
     app.add_middleware(RefuseNulInUrl)
     for module in (
         health,
         operations,
         templates,
         layouts_and_partials,
+        customer_attributes,
         customers,
+        consent,
+        topics,
         messages,
         suppressions,
         campaigns,
         keys,
         archive,
         public,
+        preferences,
+        confirm_page,
+        web_version,
         webhooks,
+        inbound_sms,
+        confirmation,
+        crm_webhook,
+        webhook_endpoints,
         web,
         api_docs,
     ):

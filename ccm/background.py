@@ -14,6 +14,8 @@ from ccm.compliance.jobs import schedule as schedule_archive_jobs
 from ccm.database import session_scope
 from ccm.runtime import Runtime
 from ccm.scheduling import exclusive
+from ccm.webhooks.dispatch import Dispatcher
+from ccm.webhooks.receipts import purge_receipts
 
 logger = logging.getLogger(__name__)
 
@@ -25,18 +27,34 @@ def purge_idempotency_keys(runtime: Runtime) -> None:
         logger.info("purged %d expired idempotency keys", removed)
 
 
+def purge_webhook_receipts(runtime: Runtime) -> None:
+    """Forget inbound webhook ids past their replay window."""
+    with session_scope(runtime.engine) as session:
+        purge_receipts(session)
+
+
 class BackgroundServices:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.stop_event = threading.Event()
         self.worker = Worker(runtime)
         self.thread = threading.Thread(target=self._run_worker, name="ccm-worker", daemon=True)
+        self.dispatcher = Dispatcher(runtime.engine, runtime.settings)
+        self.webhook_thread = threading.Thread(
+            target=self.dispatcher.run, args=(self.stop_event,), name="ccm-webhooks", daemon=True
+        )
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.scheduler.add_job(
             exclusive(runtime.engine, "purge-idempotency-keys", purge_idempotency_keys, runtime),
             "interval",
             minutes=15,
             id="purge-idempotency-keys",
+        )
+        self.scheduler.add_job(
+            exclusive(runtime.engine, "purge-webhook-receipts", purge_webhook_receipts, runtime),
+            "interval",
+            hours=1,
+            id="purge-webhook-receipts",
         )
         schedule_archive_jobs(self.scheduler, runtime)
         schedule_campaign_jobs(self.scheduler, runtime)
@@ -46,6 +64,7 @@ class BackgroundServices:
 
     def start(self) -> None:
         self.thread.start()
+        self.webhook_thread.start()
         self.scheduler.start()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -53,3 +72,4 @@ class BackgroundServices:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.thread.join(timeout)
+        self.webhook_thread.join(timeout)

@@ -91,10 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     templates.set_defaults(handler=_load_templates)
 
     from ccm.compliance.cli import add_commands as add_archive_commands
+    from ccm.customers.cli import add_commands as add_customer_commands
+    from ccm.engagement.cli import add_commands as add_tracking_commands
     from ccm.registry.as_code.cli import add_commands as add_template_commands
 
     add_archive_commands(commands)
+    add_customer_commands(commands)
     add_template_commands(commands)
+    add_tracking_commands(commands)
     return parser
 
 
@@ -116,13 +120,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from ccm.communications.worker import Worker
     from ccm.runtime import Runtime
+    from ccm.webhooks.dispatch import Dispatcher
 
     runtime = Runtime.build(settings)
     try:
         worker = Worker(runtime, lanes=args.lane)
+        dispatcher = Dispatcher(runtime.engine, settings)
         if args.once:
             processed = worker.run_until_idle()
-            print(f"processed {processed} messages")
+            print(f"processed {processed} messages, {dispatcher.run_until_idle()} webhook deliveries")
             return 0
         stop_event = threading.Event()
 
@@ -132,7 +138,10 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         logging.getLogger("ccm.worker").info("worker %s started (lanes: %s)", worker.name, args.lane or "all")
+        webhooks = threading.Thread(target=dispatcher.run, args=(stop_event,), name="ccm-webhooks")
+        webhooks.start()
         worker.run(stop_event, concurrency=max(1, args.concurrency))
+        webhooks.join()
         return 0
     finally:
         runtime.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,19 +22,22 @@ class BodySizeLimit:
     it answers or raises from then on is dropped, and the 413 is sent when it returns.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
+        """Paths (exact) allowed a larger body, as an upload page streamed to disk."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.max_bytes)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
             return
-        guard = _CountingGuard(receive, send, self.max_bytes)
+        guard = _CountingGuard(receive, send, limit)
         try:
             await self.app(scope, guard.receive, guard.send)
         except Exception as error:
@@ -41,11 +45,11 @@ class BodySizeLimit:
                 raise
             logger.debug("over-size body: the app's %s is answered with 413", type(error).__name__)
         if guard.refusing:
-            await self._refuse(send)
+            await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps(
-            error_body("payload_too_large", f"request body is larger than {self.max_bytes} bytes")
+            error_body("payload_too_large", f"request body is larger than {limit} bytes")
         ).encode()
         await send(
             {

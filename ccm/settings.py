@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
     twilio_base_url: str = "https://api.twilio.com"
+    double_opt_in_email: bool = False
+    """Marketing email waits for the customer to confirm their address (`ccm.eligibility.rules`)."""
     smtp_pool_size: int = Field(default=2, ge=1, le=64)
     aws_region: str | None = None
     ses_endpoint_url: str | None = None
@@ -93,6 +95,12 @@ class Settings(BaseSettings):
     sns_topic_arns: list[str] = Field(default_factory=list)
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    webhook_allowed_hosts: list[str] = Field(default_factory=list)
+    webhook_retry_base_seconds: float = Field(default=60.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=30)
+    webhook_disable_after_failures: int = Field(default=100, ge=1)
+    webhook_disable_after_hours: float = Field(default=24.0, gt=0)
+    crm_webhook_secret: str | None = Field(default=None, pattern=r"^whsec_[A-Za-z0-9+/]+={0,2}$")
     dkim_domain: str | None = None
     dkim_selector: str | None = None
     dkim_private_key_file: Path | None = None
@@ -114,7 +122,11 @@ class Settings(BaseSettings):
     deadline_sms_seconds: int = Field(default=900, ge=60)
     deadline_pdf_seconds: int = Field(default=86_400, ge=60)
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_import_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     document_link_days: int = Field(default=90, ge=1, le=3650)
+    tracking_click_after_delivery_seconds: float = Field(default=10.0, ge=0)
+    tracking_click_burst_seconds: float = Field(default=1.0, ge=0)
+    tracking_apple_prefetch_seconds: float = Field(default=60.0, ge=0)
     pdf_variant: str | None = "pdf/a-3b"
     render_isolation: Literal["process", "inline"] = "process"
     render_processes: int = Field(default=1, ge=1, le=32)

@@ -25,6 +25,8 @@ class Permission(StrEnum):
     CAMPAIGNS_READ = "campaigns:read"
     CAMPAIGNS_WRITE = "campaigns:write"
     KEYS_MANAGE = "keys:manage"
+    ATTRIBUTES_MANAGE = "attributes:manage"
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -39,6 +41,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.OUTBOX_READ,
             Permission.CAMPAIGNS_READ,
             Permission.CAMPAIGNS_WRITE,
+            Permission.ATTRIBUTES_MANAGE,
         }
     ),
     Role.SENDER: frozenset(

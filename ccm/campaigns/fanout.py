@@ -33,7 +33,7 @@ from ccm.communications.models import Message, MessageStatus
 from ccm.communications.service import message_values, queued_event_detail
 from ccm.customers.models import Customer
 from ccm.database import read_only, session_scope, utcnow
-from ccm.eligibility.rules import Recipient, refusals
+from ccm.eligibility.rules import Recipient, policy_of, refusals
 from ccm.engagement.models import Event, EventType
 from ccm.personalisation.context import build_context, customer_context
 from ccm.personalisation.render import check_renders_each
@@ -153,7 +153,7 @@ class Plan:
         matched = [c for c in self.customers if segment.matches(c)]
         capped = self._capped(session, matched) if self.template.category == Category.MARKETING else set()
         self.recipients = [Recipient(c, channel) for c in matched for channel in self.campaign.channels]
-        refused = refusals(session, self.template, self.recipients)
+        refused = refusals(session, self.template, self.recipients, policy_of(self.settings))
         for recipient in self.recipients:
             customer, key = recipient.customer, (recipient.customer.id, recipient.channel)
             if key in refused:

@@ -101,9 +101,11 @@ def compose(
     settings, links = ctx.settings, ctx.links
     context = dict(message.context)
     headers: dict[str, str] = {"X-CCM-Message-Id": message.id}
+    context["view_in_browser_url"] = links.view_url(message.id)
     if message.category == "marketing":
         unsubscribe_url = links.unsubscribe_url(message.id, "email")
         context["unsubscribe_url"] = unsubscribe_url
+        context["preferences_url"] = links.preferences_url(message.id)
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     tracking = Tracking(

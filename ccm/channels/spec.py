@@ -66,6 +66,10 @@ class TrackingLinks(Protocol):
 
     def unsubscribe_url(self, message_id: str, channel: str) -> str: ...
 
+    def preferences_url(self, message_id: str) -> str: ...
+
+    def view_url(self, message_id: str) -> str: ...
+
 
 @dataclass(frozen=True)
 class Tracking:

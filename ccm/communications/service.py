@@ -28,7 +28,7 @@ from ccm.communications.schemas import (
 from ccm.customers.models import Customer
 from ccm.customers.service import get_customer
 from ccm.database import utcnow
-from ccm.eligibility.rules import require_eligible
+from ccm.eligibility.rules import policy_of, require_eligible
 from ccm.engagement.models import EventType
 from ccm.engagement.service import record_message_event
 from ccm.errors import ApiError, Conflict, NotFound, Unprocessable, error_body
@@ -89,7 +89,7 @@ def plan_send(
     plan.customer = customer = get_customer(session, request.customer_id)
     plan.channels = channels_for(plan.version, request.channels, default=default_send_channels)
     validate_data(plan.version.data_schema, request.data)
-    require_eligible(session, plan.template, customer, plan.channels)
+    require_eligible(session, plan.template, customer, plan.channels, policy_of(settings))
     plan.context = build_context(customer_context(customer), request.data)
     plan.options = RenderOptions(
         locale=customer.locale, timezone=customer.timezone, assets_dir=settings.assets_dir

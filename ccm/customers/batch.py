@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from ccm.customers.attribute_types import Declarations
+from ccm.customers.attributes import declarations
 from ccm.customers.schemas import BatchItemError, CustomerBatchItem, CustomerBatchResult
 from ccm.customers.service import upsert_customer
 from ccm.errors import ApiError, Conflict, Unprocessable, validation_failure
@@ -20,12 +22,13 @@ from ccm.errors import ApiError, Conflict, Unprocessable, validation_failure
 def upsert_batch(session: Session, items: list[dict[str, Any]]) -> list[CustomerBatchResult]:
     """Upsert every item in order; an external id named twice is an error on its later item."""
     first_index: dict[str, int] = {}
+    declared = declarations(session)  # read once for every item
     results = []
     for index, item in enumerate(items):
         named = _echoed(item.get("external_id"))
         try:
             _refuse_repeat(named, index, first_index)
-            status = _upsert_item(session, item)
+            status = _upsert_item(session, item, declared)
         except ApiError as error:
             failure = BatchItemError(code=error.code, message=error.message, field=error.field)
             results.append(CustomerBatchResult(index=index, external_id=named, status="error", error=failure))
@@ -51,7 +54,7 @@ def _refuse_repeat(external_id: str | None, index: int, first_index: dict[str, i
         )
 
 
-def _upsert_item(session: Session, item: dict[str, Any]) -> str:
+def _upsert_item(session: Session, item: dict[str, Any], declared: Declarations) -> str:
     """'created' or 'updated'; a refused item leaves nothing behind (its savepoint is rolled back)."""
     try:
         request = CustomerBatchItem.model_validate(item)
@@ -59,7 +62,7 @@ def _upsert_item(session: Session, item: dict[str, Any]) -> str:
         raise validation_failure(error.errors()) from None
     try:
         with session.begin_nested():
-            _, created = upsert_customer(session, request.external_id, request)
+            _, created = upsert_customer(session, request.external_id, request, declared)
     except IntegrityError:
         raise Conflict(
             "another request created this customer at the same moment: send the item again",

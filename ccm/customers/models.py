@@ -53,3 +53,61 @@ class Suppression(SQLModel, table=True):
     source: str = Field(default="", max_length=50)
     message_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Topic(SQLModel, table=True):
+    """What a marketing message is about (newsletter, offers, surveys), on the channels it is sent by."""
+
+    __tablename__ = "topics"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, unique=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    channels: list[str] = Field(default_factory=list, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Consent(SQLModel, table=True):
+    """A customer's current consent on one channel for one topic (`topic` "" is the channel as a whole:
+    double opt-in's confirmation); the newest `ConsentEvent` of the same key, kept for cheap reads."""
+
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("customer_id", "channel", "topic"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    channel: str = Field(max_length=CHANNEL_KEY_LENGTH)
+    topic: str = Field(default="", max_length=100)
+    state: str = Field(max_length=20)
+    source: str = Field(max_length=50)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConsentEvent(SQLModel, table=True):
+    """One change of consent, never altered: the history a regulator may ask for."""
+
+    __tablename__ = "consent_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    channel: str = Field(max_length=CHANNEL_KEY_LENGTH)
+    topic: str = Field(default="", max_length=100)
+    state: str = Field(max_length=20)
+    source: str = Field(max_length=50)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CustomerAttribute(SQLModel, table=True):
+    """A custom attribute declared once with its type, so every write of it is checked (`attribute_types`)."""
+
+    __tablename__ = "customer_attributes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    type: str = Field(max_length=10)
+    values: list[str] | None = Field(default=None, sa_type=JSONType)
+    description: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

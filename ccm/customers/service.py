@@ -2,30 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from ccm.customers.attribute_types import Declarations, check_attributes
+from ccm.customers.attributes import declarations
+from ccm.customers.consent_log import ConsentState, record_change
 from ccm.customers.models import Customer, Unsubscription
 from ccm.customers.schemas import CustomerUpsert
 from ccm.database import utcnow
 from ccm.errors import NotFound
 
 
-def upsert_customer(session: Session, external_id: str, request: CustomerUpsert) -> tuple[Customer, bool]:
-    """Create or replace the record; returns it and whether it was created."""
+def upsert_customer(
+    session: Session, external_id: str, request: CustomerUpsert, declared: Declarations | None = None
+) -> tuple[Customer, bool]:
+    """Create or replace the record; returns it and whether it was created.
+
+    `declared` (the attribute declarations) is loaded when not given; a batch passes it once for all items.
+    """
+    values = stored_values(declarations(session) if declared is None else declared, request)
     customer = find_customer(session, external_id)
     created = customer is None
     if customer is None:
         customer = Customer(external_id=external_id)
-    customer.email = str(request.email).lower() if request.email else None
-    customer.phone = request.phone
-    customer.locale = request.locale
-    customer.timezone = request.timezone
-    customer.attributes = request.attributes
-    customer.updated_at = utcnow()
+    for name, value in values.items():
+        setattr(customer, name, value)
     session.add(customer)
     session.flush()
     return customer, created
+
+
+def stored_values(declared: Declarations, request: CustomerUpsert) -> dict[str, Any]:
+    """The columns an upsert writes, its declared attributes checked: one definition for a single write and
+    a bulk import (`ccm.customers.bulk`)."""
+    check_attributes(declared, request.attributes)
+    return {
+        "email": str(request.email).lower() if request.email else None,
+        "phone": request.phone,
+        "locale": request.locale,
+        "timezone": request.timezone,
+        "attributes": request.attributes,
+        "updated_at": utcnow(),
+    }
 
 
 def find_customer(session: Session, external_id: str) -> Customer | None:
@@ -81,4 +102,6 @@ def unsubscribe(
             )
     except IntegrityError:
         return False  # a concurrent click recorded it first
+    detail = {"message_id": message_id} if message_id else None
+    record_change(session, customer.id, channel, "", ConsentState.REVOKED, source=source, detail=detail)
     return True

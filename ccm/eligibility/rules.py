@@ -17,9 +17,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ccm.channels import Refusal, get_channel
-from ccm.customers.models import Customer, Suppression, Unsubscription
+from ccm.customers.consent_log import CHANNEL, ConsentState
+from ccm.customers.models import Consent, Customer, Suppression, Unsubscription
 from ccm.errors import Unprocessable
 from ccm.registry.models import Category, Template
+from ccm.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,29 @@ def _nothing(_session: Session, _template: Template, _recipients: Sequence[Recip
 
 
 @dataclass(frozen=True)
+class Policy:
+    """The operator's settings a rule may read (`CCM_DOUBLE_OPT_IN_EMAIL`), the same for every caller."""
+
+    double_opt_in_email: bool = False
+
+
+PolicyGather = Callable[[Session, Template, Sequence[Recipient], Policy], Any]
+
+
+@dataclass(frozen=True)
 class SendRule:
     name: str
     refuse: Refuse
     gather: Gather = _nothing
+    gather_with_policy: PolicyGather | None = None
+    """Used instead of `gather` by a rule that depends on the operator's settings."""
+
+    def facts(
+        self, session: Session, template: Template, recipients: Sequence[Recipient], policy: Policy
+    ) -> Any:
+        if self.gather_with_policy is not None:
+            return self.gather_with_policy(session, template, recipients, policy)
+        return self.gather(session, template, recipients)
 
 
 def _no_address(_facts: None, _template: Template, recipient: Recipient) -> Refusal | None:
@@ -106,10 +127,66 @@ def _unsubscribed(facts: set[tuple[int, str]], template: Template, recipient: Re
     return Refusal("unsubscribed", f"customer unsubscribed from marketing on {recipient.channel}")
 
 
+def _marketing(template: Template, channel: str) -> bool:
+    """Consent applies: a marketing template on a channel that carries marketing."""
+    return template.category == Category.MARKETING and get_channel(channel).marketing_consent
+
+
+def _consents_in(
+    session: Session, template: Template, recipients: Sequence[Recipient], topic: str | None, state: str
+) -> set[tuple[int, str]]:
+    """(customer id, channel) of the recipients whose stored consent for `topic` is `state`."""
+    if template.category != Category.MARKETING or topic is None or not recipients:
+        return set()
+    rows = session.exec(
+        select(Consent.customer_id, Consent.channel).where(
+            col(Consent.customer_id).in_({r.customer.id for r in recipients}),
+            Consent.topic == topic,
+            Consent.state == state,
+        )
+    ).all()
+    return {(customer_id, channel) for customer_id, channel in rows}
+
+
+def _topic_opt_outs(
+    session: Session, template: Template, recipients: Sequence[Recipient]
+) -> set[tuple[int, str]]:
+    return _consents_in(session, template, recipients, template.topic, ConsentState.REVOKED)
+
+
+def _no_topic_consent(
+    facts: set[tuple[int, str]], template: Template, recipient: Recipient
+) -> Refusal | None:
+    if not _marketing(template, recipient.channel) or (recipient.customer.id, recipient.channel) not in facts:
+        return None
+    return Refusal("no_consent", f"customer opted out of '{template.topic}' on {recipient.channel}")
+
+
+def _unconfirmed(
+    session: Session, template: Template, recipients: Sequence[Recipient], policy: Policy
+) -> set[tuple[int, str]]:
+    """Recorded as pending; and, under double opt-in, every email recipient without a confirmation."""
+    pending = _consents_in(session, template, recipients, CHANNEL, ConsentState.PENDING)
+    email = [r for r in recipients if r.channel == "email"]
+    if not policy.double_opt_in_email or not email:
+        return pending
+    confirmed = _consents_in(session, template, email, CHANNEL, ConsentState.GRANTED)
+    ids = {r.customer.id for r in email if r.customer.id is not None}
+    return pending | {(i, "email") for i in ids if (i, "email") not in confirmed}
+
+
+def _pending(facts: set[tuple[int, str]], template: Template, recipient: Recipient) -> Refusal | None:
+    if not _marketing(template, recipient.channel) or (recipient.customer.id, recipient.channel) not in facts:
+        return None
+    return Refusal("consent_pending", f"customer has not confirmed marketing on {recipient.channel} yet")
+
+
 SEND_RULES: list[SendRule] = [
     SendRule("recipient_present", _no_address),
     SendRule("not_suppressed", _suppressed, _suppressed_addresses),
     SendRule("marketing_consent", _unsubscribed, _opted_out),
+    SendRule("topic_consent", _no_topic_consent, _topic_opt_outs),
+    SendRule("confirmed_opt_in", _pending, gather_with_policy=_unconfirmed),
 ]
 """Evaluated in order; the first refusal wins."""
 
@@ -122,16 +199,21 @@ def register_rule(rule: SendRule) -> SendRule:
     return rule
 
 
+def policy_of(settings: Settings) -> Policy:
+    """The policy the operator's settings make: what every caller passes to the rules."""
+    return Policy(double_opt_in_email=settings.double_opt_in_email)
+
+
 def unregister_rule(name: str) -> None:
     SEND_RULES[:] = [rule for rule in SEND_RULES if rule.name != name]
 
 
 def refusals(
-    session: Session, template: Template, recipients: Sequence[Recipient]
+    session: Session, template: Template, recipients: Sequence[Recipient], policy: Policy = Policy()
 ) -> dict[tuple[int | None, str], Refusal]:
     """The bulk form: each refused recipient (by customer id and channel) with the first rule's refusal."""
     rules = list(SEND_RULES)
-    facts = [rule.gather(session, template, recipients) for rule in rules]
+    facts = [rule.facts(session, template, recipients, policy) for rule in rules]
     refused: dict[tuple[int | None, str], Refusal] = {}
     for recipient in recipients:
         for rule, known in zip(rules, facts, strict=True):
@@ -142,14 +224,18 @@ def refusals(
     return refused
 
 
-def refusal(session: Session, template: Template, customer: Customer, channel: str) -> Refusal | None:
+def refusal(
+    session: Session, template: Template, customer: Customer, channel: str, policy: Policy = Policy()
+) -> Refusal | None:
     """The single form: why `customer` may not get `template` on `channel`, or None when they may."""
-    return refusals(session, template, [Recipient(customer, channel)]).get((customer.id, channel))
+    return refusals(session, template, [Recipient(customer, channel)], policy).get((customer.id, channel))
 
 
-def require_eligible(session: Session, template: Template, customer: Customer, channels: list[str]) -> None:
+def require_eligible(
+    session: Session, template: Template, customer: Customer, channels: list[str], policy: Policy = Policy()
+) -> None:
     """A 422 with the refusing rule's code when any of `channels` is refused (the first, in order)."""
-    refused = refusals(session, template, [Recipient(customer, channel) for channel in channels])
+    refused = refusals(session, template, [Recipient(customer, channel) for channel in channels], policy)
     for channel in channels:
         found = refused.get((customer.id, channel))
         if found is not None:

@@ -1,4 +1,4 @@
-"""The signed URLs a customer meets: tracked clicks, the open pixel, unsubscribe and document links."""
+"""The signed URLs a customer meets: tracked clicks, the open pixel, unsubscribe, web version, documents."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ class EngagementLinks:
         return self.tokens.key_id
 
     def click_url(self, message_id: str, url: str) -> str:
-        """A tracked link, except for the service's own unsubscribe links, which stay direct."""
-        if url.startswith(f"{self.base_url}/u/"):
+        """A tracked link, except the service's own unsubscribe, web-version, preference and confirm links."""
+        if url.startswith(tuple(f"{self.base_url}/{kind}/" for kind in "uvpc")):
             return url
         return f"{self.base_url}/t/c/{self.tokens.sign(TokenPurpose.CLICK, {'m': message_id, 'u': url})}"
 
@@ -36,6 +36,19 @@ class EngagementLinks:
     def unsubscribe_url(self, message_id: str, channel: str) -> str:
         token = self.tokens.sign(TokenPurpose.UNSUBSCRIBE, {"m": message_id, "ch": channel})
         return f"{self.base_url}/u/{token}"
+
+    def confirm_url(self, customer_id: int, email: str) -> str:
+        """Double opt-in's link: confirms marketing email to this address (and no other) of the customer."""
+        token = self.tokens.sign(TokenPurpose.CONFIRM, {"c": customer_id, "e": email})
+        return f"{self.base_url}/c/{token}"
+
+    def preferences_url(self, message_id: str) -> str:
+        """The customer's preference centre, reached from a message they received."""
+        return f"{self.base_url}/p/{self.tokens.sign(TokenPurpose.PREFERENCES, {'m': message_id})}"
+
+    def view_url(self, message_id: str) -> str:
+        """The email's "view in browser" page: the archived email, for as long as it is archived."""
+        return f"{self.base_url}/v/{self.tokens.sign(TokenPurpose.WEB_VERSION, {'m': message_id})}"
 
     def document_url(self, message_id: str) -> str:
         """A link to the archived document that stops working `document_link_days` after it is issued."""

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from ccm.engagement.models import Event, EventType
 from ccm.engagement.schemas import EngagementSummary, TimelineEvent
+from ccm.webhooks.events import emit_event
 
 
 class MessageIdentity(Protocol):
@@ -48,8 +49,10 @@ def record_message_event(
     *,
     channel: str | None = None,
 ) -> Event:
-    """An event about one message, on its customer's timeline (`channel` overrides the message's)."""
-    return record_event(
+    """An event about one message, on its customer's timeline (`channel` overrides the message's); the
+    kinds a CRM may subscribe to also go out as webhooks, in the same transaction: people's only, since a
+    CRM acts on an open or click as a person's (a scanner's click or a proxy's open stays on the timeline)."""
+    event = record_event(
         session,
         customer_id=message.customer_id,
         type=type,
@@ -57,10 +60,39 @@ def record_message_event(
         channel=channel or message.channel,
         detail=detail,
     )
+    webhook = WEBHOOK_EVENTS.get(type)
+    if webhook is not None and not (detail or {}).get("machine"):
+        emit_event(session, webhook, _webhook_payload(message, event))
+    return event
+
+
+WEBHOOK_EVENTS = {
+    EventType.DELIVERED: "message.delivered",
+    EventType.BOUNCED: "message.bounced",
+    EventType.OPENED: "message.opened",
+    EventType.CLICKED: "message.clicked",
+    EventType.UNSUBSCRIBED: "customer.unsubscribed",
+}
+"""Timeline events that are also outbound webhook events (`ccm.webhooks.events.WebhookEventType`)."""
+
+
+def _webhook_payload(message: MessageIdentity, event: Event) -> dict[str, Any]:
+    return {
+        "message_id": message.id,
+        "customer_id": message.customer_id,
+        "channel": event.channel,
+        "occurred_at": event.occurred_at.isoformat(),
+        "detail": event.detail,
+    }
+
+
+HUMAN = Event.detail["machine"].as_boolean().is_not(True)
+"""Events not judged a machine's (`ccm.engagement.tracking`): the only ones engagement figures count."""
 
 
 def engagement_summary(session: Session, customer_id: int | None) -> EngagementSummary:
-    """Counts per kind of event; opens and clicks count messages, not repeated hits on one message."""
+    """Counts per kind of event; opens and clicks count messages, not repeated hits on one message, and
+    only people's: a scanner's click or a proxy's open (`detail.machine`) stays on the timeline alone."""
     if customer_id is None:
         return _summary({})
     return engagement_summaries(session, [customer_id])[customer_id]
@@ -75,7 +107,7 @@ def engagement_summaries(session: Session, customer_ids: list[int]) -> dict[int,
             func.count(func.distinct(Event.message_id)),
             func.max(Event.occurred_at),
         )
-        .where(col(Event.customer_id).in_(customer_ids))
+        .where(col(Event.customer_id).in_(customer_ids), HUMAN)
         .group_by(col(Event.customer_id), col(Event.type))
     ).all()
     counts: dict[int, dict[str, tuple[int, datetime | None]]] = {c: {} for c in customer_ids}

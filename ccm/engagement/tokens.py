@@ -38,6 +38,8 @@ class TokenPurpose(StrEnum):
     DOCUMENT = "document"
     WEB_VERSION = "web"
     SESSION = "session"
+    PREFERENCES = "preferences"
+    CONFIRM = "confirm"
 
 
 class UnknownTokenKey(KeyError):

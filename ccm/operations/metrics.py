@@ -41,6 +41,13 @@ PROVIDER_FAILURES = Counter(
     ["provider", "reason"],
     registry=REGISTRY,
 )
+TRACKED = Counter(
+    "ccm_tracked_total",
+    "Tracked opens and clicks, by event and by who made them: human, or the machine rule's reason"
+    " (head_request, scanner_agent, click_burst, too_soon_after_delivery, image_proxy:..., apple_mpp_...).",
+    ["event", "judged"],
+    registry=REGISTRY,
+)
 RENDER_SECONDS = Histogram(
     "ccm_render_seconds",
     "Time to render and compose the exact bytes of one message.",

@@ -66,7 +66,12 @@ def check_renders_each(
 
 def with_stand_ins(settings: Settings, context: dict[str, Any]) -> dict[str, Any]:
     """The context plus what the service adds at send time, shaped as the real thing would be."""
-    return {"unsubscribe_url": f"{settings.base_url}/u/check", **context}
+    stand_ins = {
+        "unsubscribe_url": f"{settings.base_url}/u/check",
+        "preferences_url": f"{settings.base_url}/p/check",
+        "view_in_browser_url": f"{settings.base_url}/v/check",
+    }
+    return {**stand_ins, **context}
 
 
 def as_api_error(error: RenderError, where: str) -> Unprocessable:

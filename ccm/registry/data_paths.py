@@ -20,9 +20,21 @@ VariablePath = tuple[str, ...]
 ITEMS = "[]"
 """The step of a path that stands for every item of a list."""
 
-SERVICE_SUPPLIED = frozenset({"customer", "unsubscribe_url", "loop", "caller", "self", "varargs", "kwargs"})
-"""Names the data never provides: `ccm.personalisation` adds `customer` and the unsubscribe link; Jinja
-binds the rest inside loops and macros."""
+SERVICE_SUPPLIED = frozenset(
+    {
+        "customer",
+        "unsubscribe_url",
+        "preferences_url",
+        "view_in_browser_url",
+        "loop",
+        "caller",
+        "self",
+        "varargs",
+        "kwargs",
+    }
+)
+"""Names the data never provides: `ccm.personalisation` adds `customer`, the channels the unsubscribe,
+preference-centre and view-in-browser links; Jinja binds the rest inside loops and macros."""
 _GUARD_TESTS = frozenset({"defined", "undefined", "none"})
 _GUARD_FILTERS = frozenset({"default", "d"})
 

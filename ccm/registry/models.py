@@ -43,6 +43,8 @@ class Template(SQLModel, table=True):
     name: str = Field(max_length=200)
     category: Category = Field(sa_column=Column(String(20), nullable=False))
     description: str = Field(default="", max_length=2000)
+    topic: str | None = Field(default=None, max_length=100)
+    """The consent topic (`ccm.customers` topics) a marketing template's sends are about; None: none."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

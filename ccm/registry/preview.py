@@ -71,6 +71,8 @@ def load_preview(session: Session, key: str, request: PreviewRequest, settings: 
     data = deep_merge(version.sample_data, request.data)
     context = build_context(customer, data)
     context.setdefault("unsubscribe_url", f"{settings.base_url}/u/preview")
+    context.setdefault("preferences_url", f"{settings.base_url}/p/preview")
+    context.setdefault("view_in_browser_url", f"{settings.base_url}/v/preview")
     try:
         locale = normalise_locale(request.locale or str(customer.get("locale") or "en"))
     except ValueError as error:

@@ -78,6 +78,7 @@ def template_out(session: Session, template: Template) -> TemplateDetail:
         name=template.name,
         category=template.category,
         description=template.description,
+        topic=template.topic,
         published_version=published.number if published else None,
         latest_version=versions[-1].number,
         versions=[version_summary(v) for v in versions],

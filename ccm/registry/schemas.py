@@ -60,6 +60,9 @@ class TemplateCreate(VersionCreate):
     name: Annotated[Line, Field(min_length=1, max_length=200)]
     category: Category
     description: Annotated[Text, Field(max_length=2000)] = ""
+    topic: TemplateKey | None = Field(
+        default=None, description="The consent topic (`/v1/topics`) of a marketing template's sends"
+    )
 
 
 class VersionSummary(BaseModel):
@@ -100,6 +103,7 @@ class TemplateOut(BaseModel):
     name: str
     category: Category
     description: str
+    topic: str | None = None
     published_version: int | None
     latest_version: int
     versions: list[VersionSummary]

@@ -13,12 +13,13 @@ from sqlmodel import Session, col, select
 from ccm.channels import channels_of, get_channel
 from ccm.channels.library import with_library
 from ccm.channels.spec import Parts
+from ccm.customers.topics import get_topic
 from ccm.database import utcnow
 from ccm.errors import Conflict, NotFound, Unprocessable
 from ccm.registry.contract import check_schema, propose_schema
 from ccm.registry.history import record_saved
 from ccm.registry.locales import all_sources, check_locales
-from ccm.registry.models import Template, TemplateVersion, VersionStatus
+from ccm.registry.models import Category, Template, TemplateVersion, VersionStatus
 from ccm.registry.pins import Pins, resolve_pins
 from ccm.registry.schemas import TemplateCreate, VersionCreate
 from renderers.errors import RenderError
@@ -86,12 +87,25 @@ def create_template(session: Session, request: TemplateCreate, *, author: str) -
     pins = pins_for(session, request)
     check_content(request, pins.library)
     template = Template(
-        key=request.key, name=request.name, category=request.category, description=request.description
+        key=request.key,
+        name=request.name,
+        category=request.category,
+        description=request.description,
+        topic=_topic_of(session, request),
     )
     session.add(template)
     session.flush()
     _add_version(session, template, request, author, pins)
     return template
+
+
+def _topic_of(session: Session, request: TemplateCreate) -> str | None:
+    """The topic a template names must exist, and only marketing has topics (422 otherwise)."""
+    if request.topic is None:
+        return None
+    if request.category != Category.MARKETING:
+        raise Unprocessable("only marketing templates have a topic", field="topic", code="invalid_topic")
+    return get_topic(session, request.topic, field="topic").key
 
 
 def add_version(session: Session, key: str, request: VersionCreate, *, author: str) -> TemplateVersion:

@@ -28,10 +28,14 @@ from ccm.customers.models import Customer
 from ccm.customers.service import unsubscribe
 from ccm.database import utcnow
 from ccm.dependencies import SessionDep, SettingsDep
-from ccm.engagement.models import EventType
+from ccm.engagement.links import LinksDep
+from ccm.engagement.machines import Hit
+from ccm.engagement.models import Event, EventType
 from ccm.engagement.service import record_message_event
 from ccm.engagement.tokens import TokenPurpose, TokensDep, TokenSigner
+from ccm.engagement.tracking import judge_for, record_click, record_open
 from ccm.errors import Gone, NotFound, ServiceUnavailable
+from ccm.operations.metrics import TRACKED
 from ccm.settings import Settings
 from ccm.web.public_text import wording_for
 from ccm.web.rendering import render_page
@@ -45,7 +49,7 @@ DOCUMENT_READER = "customer-link"
 
 
 def _message_for(
-    tokens: TokenSigner, session: SessionDep, purpose: TokenPurpose, token: str
+    tokens: TokenSigner, session: Session, purpose: TokenPurpose, token: str
 ) -> tuple[Message, dict[str, Any]]:
     payload = tokens.verify(purpose, token)
     message = session.get(Message, str(payload.get("m", ""))[:36]) if payload else None
@@ -54,35 +58,69 @@ def _message_for(
     return message, payload
 
 
+def _counted(event: Event) -> None:
+    """Operators see how much of the tracked traffic is machines' (`ccm_tracked_total`)."""
+    TRACKED.labels(event.type, event.detail.get("machine_reason") or "human").inc()
+
+
+def _hit(request: Request, message: Message) -> Hit:
+    """What the machine rules read of a request (`ccm.engagement.machines`)."""
+    address = request.client.host if request.client else None
+    agent = request.headers.get("user-agent", "")
+    return Hit(request.method, agent, address, utcnow(), message.sent_at)
+
+
 @router.get("/t/c/{token}", response_class=RedirectResponse, status_code=302, responses={404: {}})
-def click(token: Token, tokens: TokensDep, session: SessionDep) -> RedirectResponse:
+def click(
+    token: Token, request: Request, tokens: TokensDep, session: SessionDep, settings: SettingsDep
+) -> RedirectResponse:
     """Record the click, then send the customer to the URL the token was signed for (and only there)."""
+    message, url = _click_target(tokens, session, token)
+    _counted(record_click(session, message, url, _hit(request, message), judge_for(settings)))
+    return RedirectResponse(url, status_code=302, headers=NO_STORE)
+
+
+@router.head("/t/c/{token}", response_class=Response, responses={404: {}})
+def click_probe(
+    token: Token, request: Request, tokens: TokensDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """A link scanner's check: 200 without a redirect, recorded as a machine's click, never a person's."""
+    message, url = _click_target(tokens, session, token)
+    _counted(record_click(session, message, url, _hit(request, message), judge_for(settings)))
+    return Response(status_code=200, headers=NO_STORE)
+
+
+def _click_target(tokens: TokenSigner, session: Session, token: str) -> tuple[Message, str]:
     message, payload = _message_for(tokens, session, TokenPurpose.CLICK, token)
     url = str(payload.get("u", ""))
     if not url.lower().startswith(("https://", "http://")) or any(c in url for c in "\r\n\x00"):
         raise NotFound("link not found", code="link_not_found")
-    record_message_event(session, message, EventType.CLICKED, {"url": url})
-    return RedirectResponse(url, status_code=302, headers=NO_STORE)
+    return message, url
 
 
 @router.get("/t/o/{token}", response_class=Response, responses={200: {"content": {"image/gif": {}}}, 404: {}})
-def open_pixel(token: Token, tokens: TokensDep, session: SessionDep) -> Response:
+def open_pixel(
+    token: Token, request: Request, tokens: TokensDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Record the open (an image proxy's or Apple's prefetch as a machine's), and answer with the pixel."""
     message, _ = _message_for(tokens, session, TokenPurpose.OPEN, token)
-    record_message_event(session, message, EventType.OPENED)
+    _counted(record_open(session, message, _hit(request, message), judge_for(settings)))
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
 @router.get("/u/{token}", response_class=HTMLResponse, responses={404: {}})
-def unsubscribe_page(token: Token, request: Request, tokens: TokensDep, session: SessionDep) -> HTMLResponse:
+def unsubscribe_page(
+    token: Token, request: Request, tokens: TokensDep, session: SessionDep, links: LinksDep
+) -> HTMLResponse:
     message, payload = _message_for(tokens, session, TokenPurpose.UNSUBSCRIBE, token)
     customer = session.get(Customer, message.customer_id)
     channel = str(payload.get("ch", message.channel))
-    return _unsubscribe_page(request, customer, channel, done=False)
+    return _unsubscribe_page(request, customer, channel, links.preferences_url(message.id), done=False)
 
 
 @router.post("/u/{token}", response_class=HTMLResponse, responses={404: {}})
 def unsubscribe_one_click(
-    token: Token, request: Request, tokens: TokensDep, session: SessionDep
+    token: Token, request: Request, tokens: TokensDep, session: SessionDep, links: LinksDep
 ) -> HTMLResponse:
     """RFC 8058 one-click: any POST to a valid link opts out; repeating it changes nothing; no redirect."""
     message, payload = _message_for(tokens, session, TokenPurpose.UNSUBSCRIBE, token)
@@ -91,17 +129,24 @@ def unsubscribe_one_click(
     channel = str(payload.get("ch", message.channel))
     if unsubscribe(session, customer, channel, source="one-click", message_id=message.id):
         record_message_event(session, message, EventType.UNSUBSCRIBED, channel=channel)
-    return _unsubscribe_page(request, customer, channel, done=True)
+    return _unsubscribe_page(request, customer, channel, links.preferences_url(message.id), done=True)
 
 
 def _unsubscribe_page(
-    request: Request, customer: Customer | None, channel: str, *, done: bool
+    request: Request, customer: Customer | None, channel: str, preferences_url: str, *, done: bool
 ) -> HTMLResponse:
-    """The page names the address being opted out, on channels where opting out exists (email, SMS)."""
+    """The page names the address being opted out, on channels where opting out exists (email, SMS), and
+    links to the preference centre, where the customer may keep some topics instead."""
     spec = get_channel(channel) if is_channel(channel) else None
     address = spec.recipient(customer) if spec and spec.marketing_consent and customer else ""
     wording = wording_for(customer.locale if customer else None)
-    context = {"channel": channel, "address": address, "done": done, "t": wording}
+    context = {
+        "channel": channel,
+        "address": address,
+        "done": done,
+        "t": wording,
+        "preferences_url": preferences_url,
+    }
     return render_page(request, "public/unsubscribe.html", context, headers=NO_STORE)
 
 

@@ -52,7 +52,8 @@ def test_pull_push_round_trip_and_a_pushed_draft(tmp_path: Path) -> None:
     pushed = ccm(data, "templates", "push", str(repo))
     assert pushed.returncode == 0, pushed.stderr
     assert pushed.stdout.splitlines() == [
-        f"template {key}: unchanged (v1)" for key in ("invoice", "otp", "statement", "welcome")
+        f"template {key}: unchanged (v1)"
+        for key in ("consent-confirmation", "invoice", "otp", "sms-replies", "statement", "welcome")
     ]
     assert ccm(data, "templates", "pull", str(repo)).returncode == 0
     assert _tree(repo) == snapshot

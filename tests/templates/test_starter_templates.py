@@ -21,7 +21,12 @@ CUSTOMER = {"external_id": "C-1001", "email": "zoe@example.com", "phone": "+3933
 
 def load(key: str) -> tuple[dict[str, Any], dict[str, Any]]:
     meta = json.loads((TEMPLATES / key / "template.json").read_text())
-    context = {**meta["sample_data"], "customer": CUSTOMER, "unsubscribe_url": "https://example.com/u/tok"}
+    context = {
+        **meta["sample_data"],
+        "customer": CUSTOMER,
+        "unsubscribe_url": "https://example.com/u/tok",
+        "preferences_url": "https://example.com/p/tok",
+    }
     return meta, context
 
 

@@ -15,7 +15,9 @@ SCHEMA_FILE = "schema.json"
 LOCALES_DIR = "locales"
 VARIANT_FILE = "template.json"
 """`<key>/locales/<tag>/template.json`: a variant's short fields (a subject) and its fields set to null."""
-TEMPLATE_KEYS = frozenset({"key", "name", "category", "description", "sample_data", "layout", "schema"})
+TEMPLATE_KEYS = frozenset(
+    {"key", "name", "category", "description", "topic", "sample_data", "layout", "schema"}
+)
 """What `template.json` may hold beside one object of short fields per channel."""
 
 

@@ -40,6 +40,7 @@ def customers_list(
         "paged": bool(cursor),
         "first_url": _list_url(q, None),
         "next_url": _list_url(q, page.next_cursor) if page.next_cursor else None,
+        "can_import": viewer.may(Permission.CUSTOMERS_WRITE),
     }
     return ui_page(request, "ui/customers_list.html", context)
 

@@ -34,6 +34,7 @@ SAMPLES = {
     "campaign_id": "1",
     "action": "pause",
     "rest": "nowhere",
+    "token": "0" * 32,
 }
 
 

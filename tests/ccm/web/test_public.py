@@ -61,6 +61,10 @@ def test_tracked_click_redirects_to_the_original_url_and_lands_on_the_customer(
     service: Service, customer: dict[str, Any]
 ) -> None:
     message_id, message = sent_welcome(service)
+    with session_scope(service.runtime.engine) as session:  # read a while after delivery, as people do
+        sent = session.get(Message, message_id)
+        assert sent is not None and sent.sent_at is not None
+        sent.sent_at -= timedelta(minutes=5)
     html = html_of(message)
     assert "https://example.com/start" not in html  # every http(s) link is rewritten
     [click_url] = re.findall(r'href="(http://ccm\.test/t/c/[^"]+)"', html)

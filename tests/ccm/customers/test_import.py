@@ -1,0 +1,182 @@
+"""Importing customers from a CSV or JSONL file: upserts by external id through the same validation a `PUT`
+uses (declared attribute types included), rejected rows listed in `<input>.report.csv` with their line,
+chunked commits or all-or-nothing, and the exit codes of `ccm customers import`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from ccm.customers.import_readers import UsageError
+from ccm.customers.importing import ImportOptions, import_file, report_path
+from tests.ccm.conftest import Service
+
+CSV_ROWS = """external_id,email,phone,locale,timezone,score,vip,tier
+c1,Anna@Example.com,+39 347 123 4501,it,Europe/Rome,12.5,true,gold
+c2,not-an-email,,,,3,false,
+c3,,,,,abc,,
+c4,,,de-CH,,7,no,free text
+"c5",,,,,,,
+"""
+
+
+def declare(service: Service, name: str, type_: str) -> None:
+    response = service.client.post(
+        "/v1/customer-attributes", json={"name": name, "type": type_}, headers=service.headers()
+    )
+    assert response.status_code == 201, response.text
+
+
+def stored(service: Service, external_id: str) -> dict[str, Any] | None:
+    response = service.client.get(f"/v1/customers/{external_id}", headers=service.headers())
+    return response.json() if response.status_code == 200 else None
+
+
+def report(path: Path) -> list[dict[str, str]]:
+    with report_path(path).open(newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def engine_of(service: Service) -> Engine:
+    return service.runtime.engine
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_csv_rows_are_typed_upserted_and_rejections_reported(service: Service, tmp_path: Path) -> None:
+    declare(service, "score", "number")
+    declare(service, "vip", "boolean")
+    service.client.put("/v1/customers/c4", json={"attributes": {"old": "x"}}, headers=service.headers())
+    path = write(tmp_path, "customers.csv", CSV_ROWS)
+
+    result = import_file(engine_of(service), path, ImportOptions(chunk=2))
+
+    assert (result.rows, result.imported, result.created, result.rejected) == (5, 3, 2, 2)
+    assert result.exit_code == 1
+    anna = stored(service, "c1")
+    assert anna is not None
+    assert (anna["email"], anna["phone"], anna["locale"], anna["timezone"]) == (
+        "anna@example.com",
+        "+393471234501",
+        "it",
+        "Europe/Rome",
+    )
+    assert anna["attributes"] == {"score": 12.5, "vip": True, "tier": "gold"}
+    updated = stored(service, "c4")
+    assert updated is not None and updated["attributes"] == {"score": 7, "vip": False, "tier": "free text"}
+    assert updated["locale"] == "de_CH"
+    assert (
+        stored(service, "c5") is not None and stored(service, "c2") is None and stored(service, "c3") is None
+    )
+    assert [(r["line"], r["external_id"], r["field"]) for r in report(path)] == [
+        ("3", "c2", "email"),
+        ("4", "c3", "attributes.score"),
+    ]
+    assert "must be a number" in report(path)[1]["reason"]
+
+
+def test_jsonl_lines_are_put_bodies_plus_external_id(service: Service, tmp_path: Path) -> None:
+    declare(service, "score", "number")
+    lines = [
+        json.dumps({"external_id": "j1", "email": "j1@example.com", "attributes": {"score": 4, "note": "n"}}),
+        "",
+        "{not json",
+        json.dumps(["a list"]),
+        json.dumps({"external_id": "j2", "attributes": {"score": "4"}}),
+        json.dumps({"external_id": "j3", "locale": "xx-nope"}),
+        json.dumps({"external_id": "j4", "unknown": 1}),
+        json.dumps({"external_id": "j1", "email": "again@example.com"}),
+    ]
+    path = write(tmp_path, "customers.jsonl", "\n".join(lines) + "\n")
+
+    result = import_file(engine_of(service), path)
+
+    assert (result.rows, result.imported, result.rejected) == (7, 2, 5)
+    rows = report(path)
+    assert [(r["line"], r["external_id"], r["field"]) for r in rows] == [
+        ("3", "", ""),
+        ("4", "", ""),
+        ("5", "j2", "attributes.score"),
+        ("6", "j3", "locale"),
+        ("7", "j4", "unknown"),
+    ]
+    j1 = stored(service, "j1")
+    assert j1 is not None and j1["email"] == "again@example.com" and j1["attributes"] == {}
+
+
+def test_all_or_nothing_imports_nothing_when_a_row_is_rejected(service: Service, tmp_path: Path) -> None:
+    declare(service, "score", "number")
+    path = write(tmp_path, "customers.csv", CSV_ROWS)
+
+    result = import_file(engine_of(service), path, ImportOptions(all_or_nothing=True, chunk=1))
+
+    assert (result.imported, result.rejected, result.exit_code) == (0, 2, 1)
+    assert [r["line"] for r in report(path)] == ["3", "4"]
+    for external_id in ("c1", "c4", "c5"):
+        assert stored(service, external_id) is None
+
+    good = write(tmp_path, "good.csv", "external_id,score\na,1\nb,2.5\n")
+    done = import_file(engine_of(service), good, ImportOptions(all_or_nothing=True, chunk=1))
+    assert (done.imported, done.rejected, done.exit_code) == (2, 0, 0)
+    assert report(good) == []
+    b = stored(service, "b")
+    assert b is not None and b["attributes"] == {"score": 2.5}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fmt"),
+    [
+        ("missing.csv", None, None),
+        ("customers.txt", "external_id\na\n", None),
+        ("customers.csv", "id,email\na,a@example.com\n", None),
+        ("customers.csv", "", None),
+        ("customers.data", "external_id,external_id\n", "csv"),
+    ],
+)
+def test_usage_errors_write_nothing(
+    service: Service, tmp_path: Path, name: str, text: str | None, fmt: str | None
+) -> None:
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(UsageError):
+        import_file(engine_of(service), path, ImportOptions(fmt=fmt))
+    assert not report_path(path).exists()
+
+
+def ccm(service: Service, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCM_")}
+    env.update({"CCM_DATABASE_URL": service.settings.database_url, "CCM_ENV": "development"})
+    env["CCM_DATA_DIR"] = str(service.settings.data_dir)
+    command = [sys.executable, "-m", "ccm.cli", "customers", "import", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_cli_exit_codes(service: Service, tmp_path: Path) -> None:
+    good = write(tmp_path, "good.jsonl", '{"external_id": "x1", "locale": "fr"}\n')
+    some_bad = write(tmp_path, "bad.data", "external_id,email\nx2,nope\nx3,\n")
+    no_id = write(tmp_path, "noid.csv", "email\na@example.com\n")
+
+    done = ccm(service, str(good))
+    assert done.returncode == 0, done.stderr
+    assert "rows: 1  imported: 1" in done.stdout and "1 rows" in done.stderr  # the progress line
+    rejected = ccm(service, "--format", "csv", str(some_bad))
+    assert rejected.returncode == 1, rejected.stderr
+    assert "report:" in rejected.stdout
+    assert ccm(service, str(no_id)).returncode == 2
+    assert ccm(service, str(tmp_path / "absent.csv")).returncode == 2
+    x1 = stored(service, "x1")
+    assert x1 is not None and x1["locale"] == "fr"
+    assert stored(service, "x3") is not None and stored(service, "x2") is None
