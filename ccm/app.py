@@ -19,8 +19,10 @@ from ccm.customers import attribute_routes as customer_attributes
 from ccm.customers import consent_routes as consent
 from ccm.customers import crm_webhook
 from ccm.customers import routes as customers
+from ccm.customers import segment_routes as segments
 from ccm.customers import suppression_routes as suppressions
 from ccm.customers import topic_routes as topics
+from ccm.engagement import routes as feedback
 from ccm.errors import install_error_handlers
 from ccm.limits import BodySizeLimit, RefuseNulInUrl
 from ccm.operations import keys
@@ -32,6 +34,7 @@ from ccm.runtime import Runtime
 from ccm.settings import Settings, get_settings
 from ccm.web import api_docs, preferences, public, web_version
 from ccm.web import confirmation as confirm_page
+from ccm.web import feedback as feedback_page
 from ccm.web import routes as web
 from ccm.web.rendering import STATIC_DIR
 from ccm.web.views import customer_import
@@ -89,14 +92,17 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         customers,
         consent,
         topics,
+        segments,
         messages,
         suppressions,
         campaigns,
+        feedback,
         keys,
         archive,
         public,
         preferences,
         confirm_page,
+        feedback_page,
         web_version,
         webhooks,
         inbound_sms,

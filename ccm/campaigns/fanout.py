@@ -1,8 +1,9 @@
 """The fan-out: customers in id order, one batch at a time, the checkpoint committed with the batch.
 
 No database lock is held while an author's template renders, so each batch runs in three steps:
-1. a read-only session (no row lock; on SQLite no write lock) reads the customers after the checkpoint
-   (keyset pagination), the send rules' facts, the frequency caps and each eligible recipient's context;
+1. a read-only session (no row lock; on SQLite no write lock) reads the segment's customers after the
+   checkpoint (keyset pagination; the segment is the query's WHERE clause, `ccm.customers.segment_sql`),
+   the send rules' facts, the frequency caps and each eligible recipient's context;
 2. the batch's render check runs in one render-pool call with no session open;
 3. one write transaction locks the campaign row and goes on only if the campaign is still fanning out from
    the checkpoint step 1 read (a pause or cancel meanwhile ends the run; a batch another runner committed
@@ -26,12 +27,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from ccm.campaigns.models import FANNING_OUT, Campaign, CampaignRecipient, CampaignStatus
-from ccm.campaigns.segments import parse_segment
 from ccm.campaigns.timing import local_due, outside_quiet_hours, throttled
 from ccm.channels import RenderOptions, deadline_seconds
 from ccm.communications.models import Message, MessageStatus
 from ccm.communications.service import message_values, queued_event_detail
 from ccm.customers.models import Customer
+from ccm.customers.segments import where as segment_where
 from ccm.database import read_only, session_scope, utcnow
 from ccm.eligibility.rules import Recipient, policy_of, refusals
 from ccm.engagement.models import Event, EventType
@@ -92,15 +93,19 @@ def _plan(session: Session, campaign_id: int, settings: Settings, batch_size: in
     template = session.get(Template, campaign.template_id)
     version = session.get(TemplateVersion, campaign.template_version_id)
     assert template is not None and version is not None
+    now = utcnow()
     customers = list(
         session.exec(
             select(Customer)
-            .where(col(Customer.id) > campaign.checkpoint_customer_id)
+            .where(
+                col(Customer.id) > campaign.checkpoint_customer_id,
+                segment_where(session, campaign.segment, now),
+            )
             .order_by(col(Customer.id))
             .limit(batch_size)
         ).all()
     )
-    plan = Plan(campaign, template, version, customers, settings, utcnow())
+    plan = Plan(campaign, template, version, customers, settings, now)
     if customers:
         plan.decide(session)
     return plan
@@ -149,8 +154,7 @@ class Plan:
 
     def decide(self, session: Session) -> None:
         """The send rules (one gather per rule for the batch) and the frequency cap, for every recipient."""
-        segment = parse_segment(self.campaign.segment)
-        matched = [c for c in self.customers if segment.matches(c)]
+        matched = self.customers  # the segment's WHERE clause chose them
         capped = self._capped(session, matched) if self.template.category == Category.MARKETING else set()
         self.recipients = [Recipient(c, channel) for c in matched for channel in self.campaign.channels]
         refused = refusals(session, self.template, self.recipients, policy_of(self.settings))

@@ -45,7 +45,11 @@ class CampaignCreate(BaseModel):
     segment: JsonObject = Field(
         default_factory=dict,
         description='{"all"|"any": [{"attribute", "op", "value"} | group]}; ops: eq, ne, in, not_in, '
-        "exists, gt, lt, contains. `{}` selects every customer.",
+        'exists, gt, lt, contains; `{"not": rule}`, `{"consent": ...}`, `{"engagement": ...}` as in '
+        "/v1/segments. `{}` selects every customer.",
+    )
+    segment_key: TemplateKey | None = Field(
+        default=None, description="a saved segment (/v1/segments) instead of `segment`; its rule is copied"
     )
     channels: ChannelList | None = None
     data: JsonObject = Field(default_factory=dict)

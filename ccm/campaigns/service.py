@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ccm.campaigns.models import Campaign, CampaignStatus
 from ccm.campaigns.schemas import CampaignCreate, CampaignOut, CampaignProgress
-from ccm.campaigns.segments import SegmentError, parse_segment
 from ccm.campaigns.timing import earliest_local_due
 from ccm.channels import RenderOptions, default_campaign_channels
 from ccm.communications.models import Message
+from ccm.customers.segments import check_rule, find_segment
 from ccm.database import utcnow
 from ccm.errors import NotFound, Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context, deep_merge
@@ -31,7 +32,7 @@ def create_campaign(
     template = get_template(session, request.template)
     version = require_published(session, template)
     channels = channels_for(version, request.channels, default=default_campaign_channels)
-    _check_segment(request)
+    segment = _segment(session, request)
     _check_schedule(request)
     validate_data(version.data_schema, request.data)
     _check_sample_render(template, version, channels, request, settings)
@@ -42,7 +43,7 @@ def create_campaign(
         template_id=template.id,
         template_version_id=version.id,
         channels=channels,
-        segment=request.segment,
+        segment=segment,
         data=request.data,
         status=CampaignStatus.SCHEDULED,
         send_at=request.send_at,
@@ -66,11 +67,22 @@ def _fanout_at(request: CampaignCreate, now: datetime) -> datetime:
     return max(now, request.send_at) if request.send_at else now
 
 
-def _check_segment(request: CampaignCreate) -> None:
-    try:
-        parse_segment(request.segment)
-    except SegmentError as error:
-        raise Unprocessable(error.message, field=error.path, code="invalid_segment") from None
+def _segment(session: Session, request: CampaignCreate) -> dict[str, Any]:
+    """The rule the campaign keeps: its own `segment`, checked, or a copy of the saved segment's rule (so
+    editing or deleting the saved segment later changes no campaign already created)."""
+    if request.segment_key is None:
+        check_rule(request.segment, "segment")
+        return request.segment
+    if "segment" in request.model_fields_set:
+        raise Unprocessable(
+            "give either segment or segment_key, not both", field="segment_key", code="invalid_segment"
+        )
+    saved = find_segment(session, request.segment_key)
+    if saved is None:
+        raise Unprocessable(
+            f"segment '{request.segment_key}' not found", field="segment_key", code="segment_not_found"
+        )
+    return dict(saved.rule)
 
 
 def _check_schedule(request: CampaignCreate) -> None:

@@ -102,6 +102,7 @@ def compose(
     context = dict(message.context)
     headers: dict[str, str] = {"X-CCM-Message-Id": message.id}
     context["view_in_browser_url"] = links.view_url(message.id)
+    context["survey"] = links.survey(message.id, "email")
     if message.category == "marketing":
         unsubscribe_url = links.unsubscribe_url(message.id, "email")
         context["unsubscribe_url"] = unsubscribe_url

@@ -72,7 +72,8 @@ def compose(
     message: ComposableMessage, parts: Parts, ctx: ComposeContext, options: RenderOptions
 ) -> Composed:
     """Canonical JSON (sorted keys), so the same message always archives as the same bytes."""
-    sms = render(parts, message.context, options, Tracking())
+    context = {**message.context, "survey": ctx.links.survey(message.id, "sms")}
+    sms = render(parts, context, options, Tracking())
     from_ = sender(ctx.settings)
     document = {
         "to": message.recipient,

@@ -68,6 +68,10 @@ class TrackingLinks(Protocol):
 
     def preferences_url(self, message_id: str) -> str: ...
 
+    def survey(self, message_id: str, channel: str) -> dict[str, Any]:
+        """The `survey` context value: links per score (email) or the reply range (SMS)."""
+        ...
+
     def view_url(self, message_id: str) -> str: ...
 
 

@@ -1,4 +1,5 @@
-"""Inbound SMS (`POST /webhooks/twilio/inbound`): STOP, START and HELP texted to our number.
+"""Inbound SMS (`POST /webhooks/twilio/inbound`): STOP, START and HELP texted to our number, and a
+number answering a survey SMS (`ccm.communications.survey_replies`).
 
 The request is verified by its X-Twilio-Signature first (403 otherwise). STOP opts every customer with
 the sending number out of marketing SMS and START back in (recorded in their consent history with the
@@ -20,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from ccm.communications import service
 from ccm.communications.schemas import MessageCreate
 from ccm.communications.sms_keywords import Keyword, keyword_of
+from ccm.communications.survey_replies import answer_survey
 from ccm.customers.consent import customers_with_phone, set_channel
 from ccm.customers.models import Customer
 from ccm.dependencies import SessionDep, SettingsDep
@@ -49,11 +51,14 @@ async def twilio_inbound(
 ) -> Response:
     """Twilio's incoming-message webhook: signature first, then the keyword, then one queued reply."""
     params = await _verified_form(request, settings, signature)
-    keyword = keyword_of(params.get("Body", "")[:160])
+    body = params.get("Body", "")[:1600]
+    keyword = keyword_of(body[:160])
     customers = customers_with_phone(session, params.get("From", "")[:20])
     if keyword is not None and customers:
         _apply(session, keyword, customers)
         await _reply(session, settings, keyword, customers[0])
+    elif customers:
+        answer_survey(session, customers, body)
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 

@@ -111,3 +111,17 @@ class CustomerAttribute(SQLModel, table=True):
     values: list[str] | None = Field(default=None, sa_type=JSONType)
     description: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Segment(SQLModel, table=True):
+    """A saved rule tree (`ccm.customers.segment_rules`) that campaigns and previews name by its key."""
+
+    __tablename__ = "segments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, unique=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    rule: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 
 from ccm.database import utcnow
 from ccm.dependencies import SettingsDep
+from ccm.engagement.feedback import SCORES, SMS_PROMPT
 from ccm.engagement.tokens import TokenPurpose, TokensDep, TokenSigner
 
 
@@ -25,8 +26,9 @@ class EngagementLinks:
         return self.tokens.key_id
 
     def click_url(self, message_id: str, url: str) -> str:
-        """A tracked link, except the service's own unsubscribe, web-version, preference and confirm links."""
-        if url.startswith(tuple(f"{self.base_url}/{kind}/" for kind in "uvpc")):
+        """A tracked link, except the service's own unsubscribe, web-version, preference, confirm and survey
+        links."""
+        if url.startswith(tuple(f"{self.base_url}/{kind}/" for kind in "uvpcf")):
             return url
         return f"{self.base_url}/t/c/{self.tokens.sign(TokenPurpose.CLICK, {'m': message_id, 'u': url})}"
 
@@ -41,6 +43,21 @@ class EngagementLinks:
         """Double opt-in's link: confirms marketing email to this address (and no other) of the customer."""
         token = self.tokens.sign(TokenPurpose.CONFIRM, {"c": customer_id, "e": email})
         return f"{self.base_url}/c/{token}"
+
+    def survey_url(self, message_id: str, kind: str, score: int) -> str:
+        """A survey answer's link (`ccm.engagement.feedback`): names the message, the question, the score."""
+        token = self.tokens.sign(TokenPurpose.FEEDBACK, {"m": message_id, "k": kind, "s": score})
+        return f"{self.base_url}/f/{token}"
+
+    def survey(self, message_id: str, channel: str) -> dict[str, Any]:
+        """A message's `survey` context value: per kind, an email's link per score (`{score, url}`, lowest
+        first), or the range an SMS asks the customer to reply with (`0-10`)."""
+        if channel == "sms":
+            return dict(SMS_PROMPT)
+        return {
+            kind: [{"score": s, "url": self.survey_url(message_id, kind, s)} for s in scores]
+            for kind, scores in SCORES.items()
+        }
 
     def preferences_url(self, message_id: str) -> str:
         """The customer's preference centre, reached from a message they received."""

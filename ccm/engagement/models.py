@@ -30,6 +30,7 @@ class EventType(StrEnum):
     CLICKED = "clicked"
     UNSUBSCRIBED = "unsubscribed"
     DOCUMENT_VIEWED = "document_viewed"
+    FEEDBACK = "feedback"  # a survey answer (`ccm.engagement.feedback`)
 
 
 class Event(SQLModel, table=True):

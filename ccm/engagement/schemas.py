@@ -8,6 +8,16 @@ from typing import Any
 from pydantic import BaseModel
 
 
+class FeedbackAnswer(BaseModel):
+    """A survey answer (`ccm.engagement.feedback`): the customer record shows their newest."""
+
+    kind: str
+    score: int
+    comment: str
+    message_id: str | None
+    answered_at: datetime
+
+
 class EngagementSummary(BaseModel):
     sent: int
     delivered: int
@@ -17,6 +27,7 @@ class EngagementSummary(BaseModel):
     last_sent_at: datetime | None
     last_opened_at: datetime | None
     last_clicked_at: datetime | None
+    last_feedback: FeedbackAnswer | None = None
 
 
 class TimelineEvent(BaseModel):
@@ -25,3 +36,30 @@ class TimelineEvent(BaseModel):
     message_id: str | None
     channel: str | None
     detail: dict[str, Any]
+
+
+class FeedbackFigures(BaseModel):
+    """NPS (promoters 9-10, passives 7-8, detractors 0-6; None without answers) and the CSAT average."""
+
+    responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+    csat_responses: int
+    csat_average: float | None
+    groups: list[FeedbackGroup] | None = None
+    """Per template or campaign (`by`), when asked for."""
+
+
+class FeedbackGroup(BaseModel):
+    """The figures of one template (`key`: its key) or campaign (`key`: its id; None: outside campaigns)."""
+
+    key: str | int | None
+    responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+    csat_responses: int
+    csat_average: float | None

@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ccm.engagement.models import Event, EventType
-from ccm.engagement.schemas import EngagementSummary, TimelineEvent
+from ccm.engagement.schemas import EngagementSummary, FeedbackAnswer, TimelineEvent
 from ccm.webhooks.events import emit_event
 
 
@@ -72,6 +72,7 @@ WEBHOOK_EVENTS = {
     EventType.OPENED: "message.opened",
     EventType.CLICKED: "message.clicked",
     EventType.UNSUBSCRIBED: "customer.unsubscribed",
+    EventType.FEEDBACK: "feedback.received",
 }
 """Timeline events that are also outbound webhook events (`ccm.webhooks.events.WebhookEventType`)."""
 
@@ -113,10 +114,35 @@ def engagement_summaries(session: Session, customer_ids: list[int]) -> dict[int,
     counts: dict[int, dict[str, tuple[int, datetime | None]]] = {c: {} for c in customer_ids}
     for customer_id, kind, count, last in rows:
         counts[customer_id][str(kind)] = (count, last)
-    return {customer_id: _summary(kinds) for customer_id, kinds in counts.items()}
+    answers = _last_feedback(session, customer_ids)
+    return {c: _summary(kinds, answers.get(c)) for c, kinds in counts.items()}
 
 
-def _summary(counts: dict[str, tuple[int, datetime | None]]) -> EngagementSummary:
+def _last_feedback(session: Session, customer_ids: list[int]) -> dict[int, FeedbackAnswer]:
+    """Each customer's newest survey answer (`ccm.engagement.feedback`), for their record."""
+    newest = (
+        select(func.max(Event.id))
+        .where(col(Event.customer_id).in_(customer_ids), Event.type == EventType.FEEDBACK)
+        .group_by(col(Event.customer_id))
+    )
+    events = session.exec(select(Event).where(col(Event.id).in_(newest))).all()
+    return {event.customer_id: _answer(event) for event in events}
+
+
+def _answer(event: Event) -> FeedbackAnswer:
+    detail = event.detail
+    return FeedbackAnswer(
+        kind=str(detail.get("kind", "")),
+        score=int(detail.get("score", 0)),
+        comment=str(detail.get("comment") or ""),
+        message_id=event.message_id,
+        answered_at=event.occurred_at,
+    )
+
+
+def _summary(
+    counts: dict[str, tuple[int, datetime | None]], feedback: FeedbackAnswer | None = None
+) -> EngagementSummary:
     def count(kind: EventType) -> int:
         return counts.get(kind.value, (0, None))[0]
 
@@ -132,6 +158,7 @@ def _summary(counts: dict[str, tuple[int, datetime | None]]) -> EngagementSummar
         last_sent_at=last(EventType.SENT),
         last_opened_at=last(EventType.OPENED),
         last_clicked_at=last(EventType.CLICKED),
+        last_feedback=feedback,
     )
 
 

@@ -40,6 +40,7 @@ class TokenPurpose(StrEnum):
     SESSION = "session"
     PREFERENCES = "preferences"
     CONFIRM = "confirm"
+    FEEDBACK = "feedback"
 
 
 class UnknownTokenKey(KeyError):

@@ -11,6 +11,7 @@ from typing import Any
 from ccm.channels import RenderOptions, channel_keys, get_channel
 from ccm.channels.bounded import bounded, check_lane, render_sources_many
 from ccm.channels.library import library_of
+from ccm.engagement.feedback import stand_in_survey
 from ccm.errors import Unprocessable
 from ccm.settings import Settings
 from renderers.errors import MissingVariableError, RenderError, RenderLimitExceeded
@@ -70,6 +71,7 @@ def with_stand_ins(settings: Settings, context: dict[str, Any]) -> dict[str, Any
         "unsubscribe_url": f"{settings.base_url}/u/check",
         "preferences_url": f"{settings.base_url}/p/check",
         "view_in_browser_url": f"{settings.base_url}/v/check",
+        "survey": stand_in_survey(settings.base_url),
     }
     return {**stand_ins, **context}
 

@@ -26,6 +26,7 @@ SERVICE_SUPPLIED = frozenset(
         "unsubscribe_url",
         "preferences_url",
         "view_in_browser_url",
+        "survey",
         "loop",
         "caller",
         "self",
@@ -34,7 +35,8 @@ SERVICE_SUPPLIED = frozenset(
     }
 )
 """Names the data never provides: `ccm.personalisation` adds `customer`, the channels the unsubscribe,
-preference-centre and view-in-browser links; Jinja binds the rest inside loops and macros."""
+preference-centre and view-in-browser links and the survey (`ccm.engagement.feedback`); Jinja binds the
+rest inside loops and macros."""
 _GUARD_TESTS = frozenset({"defined", "undefined", "none"})
 _GUARD_FILTERS = frozenset({"default", "d"})
 

@@ -16,6 +16,7 @@ from ccm.channels.bounded import render_bounded
 from ccm.channels.library import with_library
 from ccm.customers.schemas import normalise_locale
 from ccm.customers.service import get_customer
+from ccm.engagement.feedback import stand_in_survey
 from ccm.errors import Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context, customer_context, deep_merge
 from ccm.personalisation.render import as_api_error
@@ -73,6 +74,7 @@ def load_preview(session: Session, key: str, request: PreviewRequest, settings: 
     context.setdefault("unsubscribe_url", f"{settings.base_url}/u/preview")
     context.setdefault("preferences_url", f"{settings.base_url}/p/preview")
     context.setdefault("view_in_browser_url", f"{settings.base_url}/v/preview")
+    context.setdefault("survey", stand_in_survey(settings.base_url))
     try:
         locale = normalise_locale(request.locale or str(customer.get("locale") or "en"))
     except ValueError as error:

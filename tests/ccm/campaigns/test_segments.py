@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from ccm.access.models import Role
-from ccm.campaigns.segments import SegmentError, parse_segment
 from ccm.customers.models import Customer
+from ccm.customers.segment_rules import SegmentError, parse_segment
 from tests.ccm.campaigns.conftest import add_customer, create_campaign, messages_of, run_fan_out
 from tests.ccm.conftest import Service
 
