@@ -23,7 +23,7 @@ def nps(
     session: ReadSessionDep,
     _caller: Reader,
     template: Annotated[str | None, Query(max_length=100)] = None,
-    campaign: Annotated[int | None, Query(ge=1)] = None,
+    campaign: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
     by: GroupBy | None = None,
