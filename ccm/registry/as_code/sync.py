@@ -111,12 +111,12 @@ def _checksum(folder: TemplateFolder, latest: TemplateVersion) -> str:
 
 
 def _metadata_note(template: Template, folder: TemplateFolder) -> str:
-    """Name, category and description belong to the template, not to a version: push leaves them."""
+    """Name, category, description and topic belong to the template, not to a version: push leaves them."""
     request = folder.request
-    given = (request.name, str(request.category), request.description)
-    if given == (template.name, str(template.category), template.description):
+    given = (request.name, str(request.category), request.description, request.topic)
+    if given == (template.name, str(template.category), template.description, template.topic):
         return ""
-    return "; its name, category or description differ from the registry's, which push does not change"
+    return "; its name, category, description or topic differ from the registry's, which push does not change"
 
 
 def _renamed(name: str, given: str) -> str:

@@ -41,6 +41,8 @@ def template_files(template: Template, version: TemplateVersion) -> Files:
         "sample_data": version.sample_data,
         **_split_parts(version.parts, "", files),
     }
+    if template.topic is not None:
+        meta["topic"] = template.topic
     if version.layout is not None:
         meta["layout"] = version.layout
     if version.data_schema is None:

@@ -16,7 +16,7 @@ from ccm.access.models import Role
 from ccm.database import session_scope
 from ccm.registry.as_code.format import MalformedFolder
 from ccm.registry.as_code.sync import pull, push
-from tests.ccm.conftest import Service
+from tests.ccm.conftest import Service, publish_reviewed
 
 BRAND = {
     "key": "brand",
@@ -76,22 +76,14 @@ def _get(service: Service, path: str) -> Any:
     return response.json() if response.status_code == 200 else None
 
 
-def _published(service: Service, kind: str, key: str) -> None:
-    """Version 1 submitted by the marketer, approved by the reviewer, published."""
-    path = f"/v1/{kind}s/{key}/versions/1"
-    _post(service, f"{path}/submit")
-    _post(service, f"{path}/approve", headers=service.reviewer_headers())
-    _post(service, f"{path}/publish")
-
-
 @pytest.fixture
 def registry(service: Service) -> Service:
     """The starter templates plus a live partial and layout, and two templates using what ccm offers:
     locale variants (one with a field set to null), a schema, none (`false`), a layout pin, an include."""
     _post(service, "/v1/partials", LEGAL)
-    _published(service, "partial", "legal")
+    publish_reviewed(service, "legal", 1, kind="partial")
     _post(service, "/v1/layouts", BRAND)
-    _published(service, "layout", "brand")
+    publish_reviewed(service, "brand", 1, kind="layout")
     _post(service, "/v1/templates", NOTICE)
     _post(service, "/v1/templates", PLAIN)
     return service
@@ -262,3 +254,20 @@ def test_a_malformed_folder_is_named_and_nothing_is_saved(
     assert problem in refused.value.message
     assert _get(registry, "/v1/templates/fresh") is None
     assert _get(registry, "/v1/layouts/brand")["latest_version"] == 1
+
+
+def test_a_template_topic_is_pulled_and_a_new_folder_keeps_it(registry: Service, root: Path) -> None:
+    topic = {"key": "news", "name": "News", "channels": ["email", "sms"]}
+    _post(registry, "/v1/topics", topic)
+    _post(registry, "/v1/templates", {**PLAIN, "key": "promo", "category": "marketing", "topic": "news"})
+
+    _pull(registry, root)
+    meta = json.loads((root / "promo/template.json").read_text())
+    assert meta["topic"] == "news"
+    assert "topic" not in json.loads((root / "notice/template.json").read_text())
+    shutil.copytree(root / "promo", root / "promo-b")
+    (root / "promo-b/template.json").write_text(json.dumps({**meta, "key": "promo-b"}))
+
+    lines = _push(registry, root)
+    assert "template promo: unchanged (v1)" in lines and "template promo-b: created (draft v1)" in lines
+    assert _get(registry, "/v1/templates/promo-b")["topic"] == "news"
