@@ -22,14 +22,14 @@ from ccm.communications import service
 from ccm.communications.schemas import MessageCreate
 from ccm.communications.sms_keywords import Keyword, keyword_of
 from ccm.communications.survey_replies import answer_survey
+from ccm.communications.webhooks import verified_twilio_form
 from ccm.customers.consent import customers_with_phone, set_channel
 from ccm.customers.models import Customer
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.engagement.models import EventType
 from ccm.engagement.service import record_event
-from ccm.errors import ApiError, Forbidden, NotFound
+from ccm.errors import ApiError
 from ccm.settings import Settings
-from delivery import verify_twilio_signature
 
 router = APIRouter(tags=["webhooks"])
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ async def twilio_inbound(
     signature: str = Header(default="", alias="X-Twilio-Signature", max_length=200),
 ) -> Response:
     """Twilio's incoming-message webhook: signature first, then the keyword, then one queued reply."""
-    params = await _verified_form(request, settings, signature)
+    params = await verified_twilio_form(request, settings, signature, "/webhooks/twilio/inbound")
     body = params.get("Body", "")[:1600]
     keyword = keyword_of(body[:160])
     customers = customers_with_phone(session, params.get("From", "")[:20])
@@ -60,17 +60,6 @@ async def twilio_inbound(
     elif customers:
         answer_survey(session, customers, body)
     return Response(EMPTY_TWIML, media_type="text/xml")
-
-
-async def _verified_form(request: Request, settings: Settings, signature: str) -> dict[str, str]:
-    if not settings.twilio_auth_token:
-        raise NotFound("no Twilio provider is configured", code="not_configured")
-    form = await request.form()
-    params = {key: value for key, value in form.items() if isinstance(value, str)}
-    url = f"{settings.base_url}/webhooks/twilio/inbound"
-    if not verify_twilio_signature(url, params, signature, settings.twilio_auth_token):
-        raise Forbidden("invalid X-Twilio-Signature", code="invalid_signature")
-    return params
 
 
 def _apply(session: Session, keyword: Keyword, customers: list[Customer]) -> None:

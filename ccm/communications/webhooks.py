@@ -15,6 +15,7 @@ from ccm.access.permissions import Permission
 from ccm.communications.provider_events import apply_provider_event
 from ccm.dependencies import SessionDep, SettingsDep, require, runtime_part
 from ccm.errors import ApiError, Forbidden, NotFound
+from ccm.settings import Settings
 from delivery import (
     SnsMessageVerifier,
     SnsVerificationError,
@@ -30,6 +31,21 @@ MAX_DSN_BYTES = 512 * 1024
 SnsVerifierDep = Annotated[SnsMessageVerifier, Depends(runtime_part("sns_verifier"))]
 
 
+async def verified_twilio_form(
+    request: Request, settings: Settings, signature: str, path: str
+) -> dict[str, str]:
+    """The form Twilio posted to our `path`, once its X-Twilio-Signature checks out (403 otherwise; 404 when
+    no Twilio provider is configured): every Twilio callback, status and inbound SMS, starts here."""
+    if not settings.twilio_auth_token:
+        raise NotFound("no Twilio provider is configured", code="not_configured")
+    form = await request.form()
+    params = {key: value for key, value in form.items() if isinstance(value, str)}
+    url = f"{settings.base_url}{path}"
+    if not verify_twilio_signature(url, params, signature, settings.twilio_auth_token):
+        raise Forbidden("invalid X-Twilio-Signature", code="invalid_signature")
+    return params
+
+
 @router.post(
     "/webhooks/twilio/status", status_code=204, response_class=Response, responses={403: {}, 404: {}}
 )
@@ -40,13 +56,7 @@ async def twilio_status(
     signature: str = Header(default="", alias="X-Twilio-Signature", max_length=200),
 ) -> Response:
     """Twilio's status callback: signature first (X-Twilio-Signature over our callback URL and the form)."""
-    if not settings.twilio_auth_token:
-        raise NotFound("no Twilio provider is configured", code="not_configured")
-    form = await request.form()
-    params = {key: value for key, value in form.items() if isinstance(value, str)}
-    callback_url = f"{settings.base_url}/webhooks/twilio/status"
-    if not verify_twilio_signature(callback_url, params, signature, settings.twilio_auth_token):
-        raise Forbidden("invalid X-Twilio-Signature", code="invalid_signature")
+    params = await verified_twilio_form(request, settings, signature, "/webhooks/twilio/status")
     try:
         event = parse_status_callback(params)
     except ValueError as error:
