@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -47,13 +47,22 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signed_headers(secret: str, msg_id: str, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
-    """The three headers a sender adds to a POST of `body`."""
+def signed_headers(
+    secret: str | Sequence[str], msg_id: str, body: bytes, *, timestamp: int | None = None
+) -> dict[str, str]:
+    """The three headers a sender adds to a POST of `body`.
+
+    Several secrets give one signature each, space-separated: while a secret is rotated the receiver may still
+    hold the old one, and accepts the message as soon as any signature verifies.
+    """
     stamp = int(time.time()) if timestamp is None else timestamp
+    keys = [secret] if isinstance(secret, str) else list(secret)
+    if not keys:
+        raise SignatureError("no secret to sign with")
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(stamp),
-        "webhook-signature": sign(secret, msg_id, stamp, body),
+        "webhook-signature": " ".join(sign(key, msg_id, stamp, body) for key in keys),
     }
 
 

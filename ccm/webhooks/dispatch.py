@@ -118,8 +118,8 @@ class Dispatcher:
                 delivery.lease_until, delivery.locked_by = None, None
                 session.add(delivery)
                 return
-            url, secret, payload = endpoint.url, endpoint.secret, delivery.payload
-        attempt = self._send(delivery_id, url, secret, json.dumps(payload).encode())
+            url, secrets, payload = endpoint.url, endpoint.signing_secrets(utcnow()), delivery.payload
+        attempt = self._send(delivery_id, url, secrets, json.dumps(payload).encode())
         self._record(delivery_id, attempt)
 
     def _owned(self, session: Session, delivery_id: str) -> tuple[WebhookDelivery, WebhookEndpoint] | None:
@@ -129,13 +129,13 @@ class Dispatcher:
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         return None if endpoint is None else (delivery, endpoint)
 
-    def _send(self, delivery_id: str, url: str, secret: str, body: bytes) -> Attempt:
+    def _send(self, delivery_id: str, url: str, secrets: list[str], body: bytes) -> Attempt:
         """Check the URL again (DNS may have changed since it was saved), then POST to the checked address."""
         try:
             target = check_url(url, self.settings.webhook_allowed_hosts)
         except UnsafeUrl as error:
             return Attempt(None, f"refused: {error}")
-        return post(self.client, target, body, signed_headers(secret, delivery_id, body))
+        return post(self.client, target, body, signed_headers(secrets, delivery_id, body))
 
     def _record(self, delivery_id: str, attempt: Attempt) -> None:
         with session_scope(self.engine) as session:

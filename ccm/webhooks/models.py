@@ -28,12 +28,22 @@ class WebhookEndpoint(SQLModel, table=True):
     description: str = Field(default="", max_length=200)
     events: list[str] = Field(default_factory=list, sa_type=JSONType)
     secret: str = Field(max_length=100)
+    previous_secret: str | None = Field(default=None, max_length=100)
+    """The secret before the last rotation: it signs too until `previous_secret_expires_at`."""
+    previous_secret_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     enabled: bool = True
     disabled_reason: str | None = Field(default=None, max_length=500)
     consecutive_failures: int = 0
     failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The current secret, and the previous one while its grace period lasts."""
+        expires = self.previous_secret_expires_at
+        if self.previous_secret and expires is not None and expires > now:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 class WebhookDelivery(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -24,6 +25,8 @@ from ccm.webhooks.schemas import (
 router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"])
 Admin = Annotated[ApiKey, Depends(require(Permission.WEBHOOKS_MANAGE))]
 EndpointId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DEFAULT_GRACE_HOURS = 24
+MAX_GRACE_HOURS = 24 * 7
 
 
 def endpoint_out(endpoint: WebhookEndpoint) -> EndpointOut:
@@ -72,10 +75,22 @@ def delete(endpoint_id: EndpointId, session: SessionDep, _caller: Admin) -> Resp
     return Response(status_code=204)
 
 
-@router.post("/{endpoint_id}/rotate-secret", response_model=EndpointWithSecret, responses={404: {}})
-def rotate(endpoint_id: EndpointId, session: SessionDep, _caller: Admin) -> EndpointWithSecret:
-    """Issue a new secret (shown once); the old one stops signing at once."""
-    return with_secret(service.rotate_secret(session, endpoint_id))
+@router.post("/{endpoint_id}/rotate-secret", response_model=EndpointWithSecret, responses={404: {}, 422: {}})
+def rotate(
+    endpoint_id: EndpointId,
+    session: SessionDep,
+    _caller: Admin,
+    grace_hours: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=MAX_GRACE_HOURS,
+            description="hours the old secret keeps signing beside the new one (0: it stops at once)",
+        ),
+    ] = DEFAULT_GRACE_HOURS,
+) -> EndpointWithSecret:
+    """Issue a new secret (shown once); deliveries carry a signature under each secret during the grace."""
+    return with_secret(service.rotate_secret(session, endpoint_id, timedelta(hours=grace_hours)))
 
 
 @router.get("/{endpoint_id}/deliveries", response_model=DeliveryList, responses={404: {}})

@@ -42,6 +42,9 @@ class EndpointOut(BaseModel):
     disabled_reason: str | None
     consecutive_failures: int
     failing_since: datetime | None
+    previous_secret_expires_at: datetime | None = Field(
+        description="until then deliveries are signed under the previous secret too (after a rotation)"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
@@ -73,11 +74,20 @@ def update_endpoint(
     return endpoint
 
 
-def rotate_secret(session: Session, endpoint_id: int) -> WebhookEndpoint:
-    """A new secret at once; deliveries still queued are signed with it when they are sent."""
+def rotate_secret(session: Session, endpoint_id: int, grace: timedelta) -> WebhookEndpoint:
+    """A new secret at once; the old one keeps signing beside it for `grace`.
+
+    Receivers switch secrets on their own schedule: during the grace period every delivery carries a signature
+    under each secret (Standard Webhooks allows several), so none is refused while the new secret is rolled
+    out. A zero grace drops the old secret at once (after a leak, say); rotating again replaces the previous
+    one.
+    """
     endpoint = get_endpoint(session, endpoint_id)
+    now = utcnow()
+    endpoint.previous_secret = endpoint.secret if grace > timedelta(0) else None
+    endpoint.previous_secret_expires_at = now + grace if grace > timedelta(0) else None
     endpoint.secret = generate_secret()
-    endpoint.updated_at = utcnow()
+    endpoint.updated_at = now
     session.add(endpoint)
     return endpoint
 

@@ -81,3 +81,13 @@ def test_generated_secrets_are_fresh_whsec_keys() -> None:
     assert len(secret_bytes(first)) == 24
     with pytest.raises(SignatureError):
         secret_bytes("whsec_not base64!")
+
+
+def test_signing_under_two_secrets_gives_one_signature_each_in_order() -> None:
+    new = generate_secret()
+    signed = signed_headers([new, SECRET], MSG_ID, BODY, timestamp=TIMESTAMP)
+    assert signed["webhook-signature"] == f"{sign(new, MSG_ID, TIMESTAMP, BODY)} {EXPECTED}"
+    assert verify(SECRET, signed, BODY, now=TIMESTAMP) == MSG_ID
+    assert verify(new, signed, BODY, now=TIMESTAMP) == MSG_ID
+    with pytest.raises(SignatureError, match="no secret"):
+        signed_headers([], MSG_ID, BODY)

@@ -24,7 +24,7 @@ from ccm.webhooks.client import Attempt, make_client, post
 from ccm.webhooks.dispatch import Dispatcher
 from ccm.webhooks.events import emit_event
 from ccm.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from delivery.standard_webhooks import verify
+from delivery.standard_webhooks import SignatureError, verify
 from tests.ccm.conftest import INVOICE, Service, ServiceFactory, send
 from tests.ccm.webhooks.conftest import Receiver
 
@@ -284,3 +284,53 @@ def test_a_consent_change_goes_out_as_a_webhook(hooked: Service, customer: Any, 
         "state": "revoked",
         "source": "crm",
     }
+
+
+def rotate(service: Service, endpoint: dict[str, Any], query: str = "") -> dict[str, Any]:
+    path = f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret{query}"
+    response = service.client.post(path, headers=service.headers())
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_after_a_rotation_both_secrets_sign_until_the_grace_ends(
+    hooked: Service, customer: Any, receiver: Receiver
+) -> None:
+    endpoint = subscribe(hooked, receiver)
+    rotated = rotate(hooked, endpoint, "?grace_hours=1")
+    assert rotated["previous_secret_expires_at"] is not None
+    message_id = send(hooked, INVOICE, "wh-rot")
+    delivered_event(hooked, message_id)
+    assert dispatcher(hooked).run_until_idle() == 1
+    [during] = receiver.received
+    assert verify(endpoint["secret"], during.headers, during.body)  # a receiver not yet switched
+    assert verify(rotated["secret"], during.headers, during.body)  # and one already switched
+    with session_scope(hooked.runtime.engine) as session:
+        row = session.get(WebhookEndpoint, endpoint["id"])
+        assert row is not None
+        row.previous_secret_expires_at = utcnow() - timedelta(seconds=1)
+        session.add(row)
+    delivered_event(hooked, message_id, EventType.CLICKED)
+    assert dispatcher(hooked).run_until_idle() == 1
+    after = receiver.received[1]
+    assert len(after.headers["webhook-signature"].split()) == 1
+    assert verify(rotated["secret"], after.headers, after.body)
+
+
+def test_a_rotation_without_grace_stops_the_old_secret_at_once(
+    hooked: Service, customer: Any, receiver: Receiver
+) -> None:
+    endpoint = subscribe(hooked, receiver)
+    rotated = rotate(hooked, endpoint, "?grace_hours=0")
+    assert rotated["previous_secret_expires_at"] is None
+    delivered_event(hooked, send(hooked, INVOICE, "wh-leak"))
+    assert dispatcher(hooked).run_until_idle() == 1
+    [hit] = receiver.received
+    assert verify(rotated["secret"], hit.headers, hit.body)
+    with pytest.raises(SignatureError):
+        verify(endpoint["secret"], hit.headers, hit.body)
+    too_long = hooked.client.post(
+        f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret?grace_hours=169", headers=hooked.headers()
+    )
+    assert too_long.status_code == 422 and "grace_hours" in too_long.text
