@@ -23,10 +23,12 @@ dev: $(DEV_STAMP)
 ## The template editor's bundle (CodeMirror 6 from npm, see package.json), when Node is present; without it the
 ## template pages keep plain textareas with the same live preview.
 EDITOR_BUNDLE := ccm/web/static/editor/editor.js
+## The analytics charts' bundle (uPlot from npm), built the same way; without it pages show the tables alone.
+CHARTS_BUNDLE := ccm/web/static/charts/charts.js
 
 editor:
 	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
-	  $(MAKE) --no-print-directory $(EDITOR_BUNDLE); \
+	  $(MAKE) --no-print-directory $(EDITOR_BUNDLE) $(CHARTS_BUNDLE); \
 	else \
 	  echo "note: Node.js/npm not found, so the code editor is not built; template pages use plain textareas."; \
 	fi
@@ -36,7 +38,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 	touch $@
 
 $(EDITOR_BUNDLE): node_modules/.package-lock.json $(wildcard ccm/web/editor/*)
-	npm run --silent build
+	npm run --silent build -- editor
+
+$(CHARTS_BUNDLE): node_modules/.package-lock.json $(wildcard ccm/web/charts/*) ccm/web/editor/build.mjs
+	npm run --silent build -- charts
 
 ## make run: migrate, seed the demo and serve API + web UI + worker on http://127.0.0.1:$${CCM_PORT:-8000}
 run: $(STAMP) editor
@@ -73,4 +78,4 @@ test: $(DEV_STAMP) editor system-deps postgres lint typecheck
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) var/*.db var/archive var/outbox node_modules ccm/web/static/editor
+	rm -rf $(VENV) var/*.db var/archive var/outbox node_modules ccm/web/static/editor ccm/web/static/charts

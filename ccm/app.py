@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ccm import health
+from ccm.analytics import routes as analytics
 from ccm.background import BackgroundServices
 from ccm.campaigns import routes as campaigns
 from ccm.channels.bounded import PREVIEW, check_lane, warm_render_pool
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         archive,
         public,
         preferences,
+        analytics,
         confirm_page,
         feedback_page,
         web_version,

@@ -38,7 +38,12 @@ EngineDep = Annotated[Engine, Depends(runtime_part("engine"))]
 
 
 def get_session(engine: EngineDep) -> Iterator[Session]:
-    """The request's unit of work: committed when the handler returns, rolled back if it raises."""
+    """The request's unit of work: committed when the handler returns, rolled back if it raises.
+
+    Declared with `scope="function"`: the commit happens before the response is sent, so a client that hears
+    201/202 can read what it wrote at once, and a commit that fails is the client's error response, not a
+    success whose write is lost (FastAPI's default scope would end the dependency after the response).
+    """
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
@@ -48,7 +53,7 @@ def get_session(engine: EngineDep) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_read_session(engine: EngineDep) -> Iterator[Session]:
@@ -61,7 +66,7 @@ def get_read_session(engine: EngineDep) -> Iterator[Session]:
         session.close()
 
 
-ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key created with `ccm keys create --role ROLE`.")
 

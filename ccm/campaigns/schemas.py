@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ccm.channels.parts import ChannelList
+from ccm.customers.segment_schemas import RULE_HELP
 from ccm.validation import JsonObject, Line, TemplateKey
 
 LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
@@ -43,10 +44,7 @@ class CampaignCreate(BaseModel):
     name: Annotated[Line, Field(min_length=1, max_length=200)]
     template: TemplateKey
     segment: JsonObject = Field(
-        default_factory=dict,
-        description='{"all"|"any": [{"attribute", "op", "value"} | group]}; ops: eq, ne, in, not_in, '
-        'exists, gt, lt, contains; `{"not": rule}`, `{"consent": ...}`, `{"engagement": ...}` as in '
-        "/v1/segments. `{}` selects every customer.",
+        default_factory=dict, description=f"the rule, as in /v1/segments: {RULE_HELP}"
     )
     segment_key: TemplateKey | None = Field(
         default=None, description="a saved segment (/v1/segments) instead of `segment`; its rule is copied"

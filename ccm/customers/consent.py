@@ -64,7 +64,9 @@ def set_channel(session: Session, customer: Customer, channel: str, subscribed: 
         return False
     if opt_out is not None:
         session.delete(opt_out)
-    set_topic(session, customer, channel, CHANNEL, ConsentState.GRANTED, source=source)
+    if not set_topic(session, customer, channel, CHANNEL, ConsentState.GRANTED, source=source):
+        # Granted before the opt-out, which left that record alone: lifting the opt-out is the change.
+        record_change(session, customer.id, channel, CHANNEL, ConsentState.GRANTED, source=source)
     return True
 
 

@@ -1,5 +1,5 @@
 """HTTP for customer records: upsert from the CRM (one or a batch), search and page them, read one with
-consent and engagement, the timeline."""
+consent and engagement, its profile (engagement metrics, last survey answer, segments), the timeline."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from ccm.access.permissions import Permission
 from ccm.customers import service
 from ccm.customers.batch import upsert_batch
 from ccm.customers.cursor import MAX_CURSOR
+from ccm.customers.profile import customer_profile
+from ccm.customers.profile_schemas import CustomerProfile
 from ccm.customers.records import customer_out, customers_out
 from ccm.customers.schemas import (
     CustomerBatchRequest,
@@ -115,3 +117,10 @@ def get_timeline(
     customer = service.get_customer(session, external_id)
     events, next_before = timeline(session, customer.id, limit=limit, before_id=before_id)
     return Timeline(external_id=external_id, events=events, next_before_id=next_before)
+
+
+@router.get("/{external_id}/profile", response_model=CustomerProfile, responses={404: {}})
+def get_profile(external_id: ExternalId, session: ReadSessionDep, _caller: Reader) -> CustomerProfile:
+    """Engagement metrics (last human open and click, 30- and 90-day email open and click rates), the
+    newest NPS or CSAT answer, and the saved segments the customer is in now."""
+    return customer_profile(session, service.get_customer(session, external_id))

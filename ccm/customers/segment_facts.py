@@ -1,8 +1,9 @@
 """Segment facts: rules about rows beside the customer, each an EXISTS subquery correlated to `customers`.
 
 A kind is registered in `FACT_KINDS` with a parser (checks `{"<kind>": {...}}` and names the bad path) and a
-clause builder; a new kind (say `{"nps": ...}` once feedback is stored) is one more `FactKind` registered
-with `register_fact_kind`, and the rule parser, the API and campaigns accept it with no other change.
+clause builder; a new kind is one more `FactKind` registered with `register_fact_kind` (as
+`ccm.customers.segment_nps` registers `{"nps": ...}`), and the rule parser, the API and campaigns accept it
+with no other change.
 """
 
 from __future__ import annotations
@@ -49,39 +50,39 @@ class FactKind:
     """The WHERE clause over `Customer` at `now`."""
 
 
-def _error(path: str, message: str) -> Exception:
+def fact_error(path: str, message: str) -> Exception:
     from ccm.customers.segment_rules import SegmentError  # here: the rules import this module
 
     return SegmentError(path, message)
 
 
-def _object(raw: Any, path: str, allowed: set[str]) -> dict[str, Any]:
+def fact_object(raw: Any, path: str, allowed: set[str]) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise _error(path, "must be an object")
+        raise fact_error(path, "must be an object")
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise _error(f"{path}.{unknown[0]}", "unknown key")
+        raise fact_error(f"{path}.{unknown[0]}", "unknown key")
     return raw
 
 
-def _key(raw: Any, path: str, *, required: bool) -> str | None:
+def optional_key(raw: Any, path: str, *, required: bool) -> str | None:
     if raw is None and not required:
         return None
     if not isinstance(raw, str) or not 1 <= len(raw) <= 100:
-        raise _error(path, "must be a key of 1-100 characters")
+        raise fact_error(path, "must be a key of 1-100 characters")
     return raw
 
 
 def parse_consent(raw: Any, path: str) -> Spec:
     """`{"channel": "email", "topic": "offers"?, "state": "granted|revoked|pending"}`."""
-    spec = _object(raw, path, {"channel", "topic", "state"})
+    spec = fact_object(raw, path, {"channel", "topic", "state"})
     channels = consent_channels()
     if spec.get("channel") not in channels:
-        raise _error(f"{path}.channel", f"must be one of {', '.join(channels)}")
+        raise fact_error(f"{path}.channel", f"must be one of {', '.join(channels)}")
     states = [s.value for s in ConsentState]
     if spec.get("state") not in states:
-        raise _error(f"{path}.state", f"must be one of {', '.join(states)}")
-    topic = _key(spec.get("topic"), f"{path}.topic", required=False)
+        raise fact_error(f"{path}.state", f"must be one of {', '.join(states)}")
+    topic = optional_key(spec.get("topic"), f"{path}.topic", required=False)
     return {"channel": spec["channel"], "topic": topic or CHANNEL, "state": spec["state"]}
 
 
@@ -109,14 +110,19 @@ def consent_clause(spec: Spec, _now: datetime) -> ColumnElement[bool]:
 
 def parse_engagement(raw: Any, path: str) -> Spec:
     """`{"event": "opened", "template": "promo"?, "within_days": 30?}`."""
-    spec = _object(raw, path, {"event", "template", "within_days"})
+    spec = fact_object(raw, path, {"event", "template", "within_days"})
     if spec.get("event") not in ENGAGEMENT_EVENTS:
-        raise _error(f"{path}.event", f"must be one of {', '.join(ENGAGEMENT_EVENTS)}")
-    days = spec.get("within_days")
-    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650):
-        raise _error(f"{path}.within_days", "must be a whole number of days from 1 to 3650")
-    template = _key(spec.get("template"), f"{path}.template", required=False)
+        raise fact_error(f"{path}.event", f"must be one of {', '.join(ENGAGEMENT_EVENTS)}")
+    days = within_days(spec.get("within_days"), f"{path}.within_days")
+    template = optional_key(spec.get("template"), f"{path}.template", required=False)
     return {"event": spec["event"], "template": template, "within_days": days}
+
+
+def within_days(raw: Any, path: str) -> int | None:
+    """An optional look-back window of 1-3650 whole days (`true` is not a number)."""
+    if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 3650):
+        raise fact_error(path, "must be a whole number of days from 1 to 3650")
+    return raw
 
 
 def engagement_clause(spec: Spec, now: datetime) -> ColumnElement[bool]:
@@ -150,3 +156,6 @@ def register_fact_kind(key: str, kind: FactKind) -> None:
     if key in FACT_KINDS or key in ("all", "any", "not"):
         raise ValueError(f"segment fact '{key}' is already defined")
     FACT_KINDS[key] = kind
+
+
+from ccm.customers import segment_nps  # noqa: E402, F401  (last: it registers `{"nps": ...}` with the above)

@@ -40,12 +40,7 @@ def create_segment(request: SegmentCreate, session: SessionDep, _caller: Writer)
 @router.post(":preview", response_model=PreviewOut, responses={404: {}, 422: {}})
 def preview_segment(request: PreviewRequest, session: ReadSessionDep, _caller: Reader) -> PreviewOut:
     """How many customers a rule (or a saved segment) selects now, and the first 10 by external id."""
-    if request.segment_key is not None:
-        rule = segments.get_segment(session, request.segment_key, field="segment_key").rule
-    else:
-        rule = request.rule or {}
-        segments.check_rule(rule, "rule")
-    return segments.preview(session, rule)
+    return segments.preview_of(session, request)
 
 
 @router.get("/{key}", response_model=SegmentOut, responses={404: {}})

@@ -12,7 +12,9 @@ from ccm.validation import JsonObject, Line, TemplateKey, Text
 RULE_HELP = (
     '{"all"|"any": [rule, ...]} | {"not": rule} | {"attribute", "op", "value"} (ops: eq, ne, in, not_in, '
     'exists, gt, lt, contains; strict types: true is not 1) | {"consent": {"channel", "topic"?, "state"}} | '
-    '{"engagement": {"event", "template"?, "within_days"?}}. `{}` selects every customer.'
+    '{"engagement": {"event", "template"?, "within_days"?}} | '
+    '{"nps": {"gte"?, "lte"?, "eq"?, "within_days"?, "template"?}} (the latest NPS answer, 0-10, within '
+    "every bound given; a customer without one matches none). `{}` selects every customer."
 )
 
 

@@ -46,10 +46,10 @@ def feedback_figures(session: Session, where: FeedbackFilter, by: GroupBy | None
         group = grouped[0] if grouped else None
         totals[(kind, score)] += count
         groups[group][(kind, score)] += count
-    figures = _figures(totals.items())
+    figures = figures_from_counts(totals.items())
     if by is not None:
         figures.groups = [
-            FeedbackGroup(key=group, **_figures(counts.items()).model_dump(exclude={"groups"}))
+            FeedbackGroup(key=group, **figures_from_counts(counts.items()).model_dump(exclude={"groups"}))
             for group, counts in sorted(groups.items(), key=lambda item: str(item[0]))
         ]
     return figures
@@ -60,13 +60,14 @@ def _counts(where: FeedbackFilter, by: GroupBy | None) -> Any:
     keys = [GROUPS[by]] if by is not None else []
     return (
         select_columns(*keys, KIND, SCORE, func.count())
-        .where(col(Event.id).in_(_latest(where)))
+        .where(col(Event.id).in_(latest_answers(where)))
         .group_by(*keys, KIND, SCORE)
     )
 
 
-def _latest(where: FeedbackFilter) -> Any:
-    """The id of each message's latest answer to each question, among those `where` selects."""
+def latest_answers(where: FeedbackFilter) -> Any:
+    """The id of each message's latest answer to each question, among those `where` selects (a subquery
+    that `ccm.analytics` also counts by its own groups)."""
     conditions: list[ColumnElement[bool]] = [col(Event.type) == EventType.FEEDBACK]
     if where.template is not None:
         conditions.append(GROUPS["template"] == where.template)
@@ -79,7 +80,8 @@ def _latest(where: FeedbackFilter) -> Any:
     return select(func.max(Event.id)).where(*conditions).group_by(col(Event.message_id), KIND)
 
 
-def _figures(counts: Iterable[tuple[tuple[str, int], int]]) -> FeedbackFigures:
+def figures_from_counts(counts: Iterable[tuple[tuple[str, int], int]]) -> FeedbackFigures:
+    """NPS and CSAT from ((kind, score), answers) counts: the one place the figures are worked out."""
     by_kind: dict[str, dict[int, int]] = {"nps": {}, "csat": {}}
     for (kind, score), answers in counts:
         if kind in by_kind:

@@ -38,6 +38,7 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         Index("ix_events_customer_time", "customer_id", "occurred_at"),
         Index("ix_events_message", "message_id"),
+        Index("ix_events_type_time", "type", "occurred_at"),  # analytics over a date range (0018)
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -16,6 +16,8 @@ class FeedbackAnswer(BaseModel):
     comment: str
     message_id: str | None
     answered_at: datetime
+    template: str | None = None
+    """The key of the template whose survey was answered."""
 
 
 class EngagementSummary(BaseModel):

@@ -114,11 +114,11 @@ def engagement_summaries(session: Session, customer_ids: list[int]) -> dict[int,
     counts: dict[int, dict[str, tuple[int, datetime | None]]] = {c: {} for c in customer_ids}
     for customer_id, kind, count, last in rows:
         counts[customer_id][str(kind)] = (count, last)
-    answers = _last_feedback(session, customer_ids)
+    answers = last_feedback_of(session, customer_ids)
     return {c: _summary(kinds, answers.get(c)) for c, kinds in counts.items()}
 
 
-def _last_feedback(session: Session, customer_ids: list[int]) -> dict[int, FeedbackAnswer]:
+def last_feedback_of(session: Session, customer_ids: list[int]) -> dict[int, FeedbackAnswer]:
     """Each customer's newest survey answer (`ccm.engagement.feedback`), for their record."""
     newest = (
         select(func.max(Event.id))
@@ -137,6 +137,7 @@ def _answer(event: Event) -> FeedbackAnswer:
         comment=str(detail.get("comment") or ""),
         message_id=event.message_id,
         answered_at=event.occurred_at,
+        template=detail.get("template"),
     )
 
 

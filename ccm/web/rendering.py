@@ -72,6 +72,23 @@ def editor_bundle_url() -> str | None:
     return "/static/editor/editor.js" if EDITOR_BUNDLE.is_file() else None
 
 
+CHARTS_BUNDLE = STATIC_DIR / "charts" / "charts.js"
+"""The analytics charts (uPlot from npm), built by `make editor`; without it, pages show tables only."""
+
+
+def charts_bundle_url() -> str | None:
+    """The charts' script when the bundle was built, else None: `ui/_analytics_chart.html` shows a link."""
+    return "/static/charts/charts.js" if CHARTS_BUNDLE.is_file() else None
+
+
+def chart_policy() -> str:
+    """A page showing `ui/_analytics_chart.html`: our own scripts, which fetch our own JSON, nothing else."""
+    return content_security_policy(scripts="'self'")
+
+
+pages.env.globals["charts_bundle_url"] = charts_bundle_url
+
+
 def render_page(
     request: Request,
     name: str,

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Request, Response
 from ccm.web.auth import MaybeViewer
 from ccm.web.errors import PageRoute, error_page
 from ccm.web.views import (
+    analytics,
     authoring,
+    campaign_new,
     campaigns,
     compliance,
     customer_import,
@@ -39,7 +41,9 @@ sections = (
     customer_import,
     customers,
     messages,
+    campaign_new,  # before campaigns: /ui/campaigns/new is not a campaign id
     campaigns,
+    analytics,
     compliance,
 )
 for section in sections:

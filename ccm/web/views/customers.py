@@ -1,4 +1,5 @@
-"""Customer pages: the list, and one record with its consent, engagement and timeline."""
+"""Customer pages: the list, and one record with its consent and its history, engagement metrics, the
+segments it is in and the timeline."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ccm.access.permissions import Permission
+from ccm.customers.consent import consent_view
 from ccm.customers.cursor import MAX_CURSOR
+from ccm.customers.profile import customer_profile
 from ccm.customers.search import MAX_QUERY, CustomerSearch, search_page
-from ccm.customers.service import get_customer, unsubscribed_channels
-from ccm.dependencies import SessionDep
+from ccm.customers.service import get_customer
+from ccm.dependencies import SessionDep, SettingsDep
 from ccm.engagement.service import engagement_summary, timeline
 from ccm.web.auth import Viewer, page_viewer
 from ccm.web.errors import PageRoute
@@ -56,16 +59,20 @@ def customer_detail(
     request: Request,
     external_id: ExternalIdPath,
     session: SessionDep,
+    settings: SettingsDep,
     viewer: Reader,
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     customer = get_customer(session, external_id)
+    consent = consent_view(session, customer, double_opt_in_email=settings.double_opt_in_email)
     events, next_before = timeline(session, customer.id, limit=TIMELINE_SIZE, before_id=before)
     context = {
         "viewer": viewer,
         "customer": customer,
-        "unsubscribed": unsubscribed_channels(session, customer),
+        "unsubscribed": consent.unsubscribed_channels,
         "engagement": engagement_summary(session, customer.id),
+        "profile": customer_profile(session, customer),
+        "consent": consent,
         "events": events,
         "next_before": next_before,
         "can_see_outbox": viewer.may(Permission.OUTBOX_READ),

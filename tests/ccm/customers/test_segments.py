@@ -280,7 +280,8 @@ def test_saved_segments_crud_and_preview_by_key(service: Service) -> None:
         ({"engagement": {"event": "seen"}}, "rule.engagement.event"),
         ({"engagement": {"event": "opened", "when": 1}}, "rule.engagement.when"),
         ({"not": {"all": [{"attribute": 'a"b', "op": "exists"}]}}, "rule.not.all[0].attribute"),
-        ({"nps": {"score": 9}}, "rule"),
+        ({"nps": {"score": 9}}, "rule.nps.score"),
+        ({"survey": {"score": 9}}, "rule"),
         ({"all": [cond("age", "in", [1, 2**64])]}, "rule.all[0].value"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Scripts run only on editor pages: every other page of the UI keeps `script-src 'none'`.
+"""Scripts run only on editor, chart and campaign pages: every other page of the UI keeps `script-src 'none'`.
 
 The pages are found by walking the UI's router, so a page added later is checked without changing this file
 (a new path parameter needs a sample value below, or the test says which one is missing).
@@ -20,6 +20,12 @@ from tests.ccm.web.conftest import sign_in
 
 EDITOR_PAGES = {"/ui/templates/{key}", "/ui/layouts/{key}", "/ui/partials/{key}"}
 """Pages that load our scripts (the live preview, the code editor) for those who may write templates."""
+CHART_PAGES = {"/ui/analytics"}
+"""Pages that draw `ui/_analytics_chart.html` with the bundled charts script (`chart_policy`)."""
+CAMPAIGN_PAGES = {"/ui/campaigns/new", "/ui/campaigns/{campaign_id}"}
+"""The new-campaign form (its live count), a campaign's page (its progress poller, its engagement chart)."""
+CAMPAIGN = {"name": "CSP", "template": "welcome", "data": {"cta_url": "https://example.com/"}}
+"""A campaign under the sample id, so its page is checked as a page, not as a 404."""
 LIBRARY = {
     "layouts": {"key": "invoice", "name": "Invoice", "email": "{% block content %}{% endblock %}"},
     "partials": {"key": "invoice", "name": "Invoice", "source": "ACME"},
@@ -67,18 +73,21 @@ def test_every_page_but_the_editor_keeps_scripts_off(service: Service, customer:
     sign_in(client, service.keys[Role.ADMIN])
     for kinds, body in LIBRARY.items():
         assert client.post(f"/v1/{kinds}", json=body, headers=service.headers()).status_code == 201
+    created = client.post("/v1/campaigns", json=CAMPAIGN, headers=service.headers())
+    assert created.status_code == 201 and str(created.json()["id"]) == SAMPLES["campaign_id"], created.text
 
     checked = []
     for path in sorted(set(get_pages(router.routes))):
         response = client.get(address(path), follow_redirects=False)
         if "text/html" not in response.headers.get("content-type", ""):
             continue  # a PDF, an attachment, a raw message, a redirect
-        expected = "'self'" if path in EDITOR_PAGES else "'none'"
+        expected = "'self'" if path in EDITOR_PAGES | CHART_PAGES | CAMPAIGN_PAGES else "'none'"
         assert script_src(response) == expected, path
         checked.append(path)
 
     assert {"/ui/templates", "/ui/templates/{key}", "/ui/outbox", "/ui/archive", "/ui/audit"} <= set(checked)
     assert {"/ui/layouts", "/ui/layouts/{key}", "/ui/partials", "/ui/partials/{key}"} <= set(checked)
+    assert set(checked) >= CAMPAIGN_PAGES
 
 
 @pytest.mark.parametrize(("role", "expected"), [(Role.MARKETER, "'self'"), (Role.SENDER, "'none'")])

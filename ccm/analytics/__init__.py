@@ -1,0 +1,1 @@
+"""Figures per template, campaign, channel and provider over a date range, counted in SQL."""
