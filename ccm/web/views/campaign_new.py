@@ -117,9 +117,6 @@ def create_campaign(
         shown, messages = form.with_errors(error)
         status = 409 if isinstance(error, Conflict) else 422
         return form_page(request, session, viewer, shown, messages, status)
-    # Committed here, not at the boundary: a dependency's exit runs after the response is sent, and the
-    # browser follows the redirect at once, so the campaign's page could otherwise be asked for too early.
-    session.commit()
     return RedirectResponse(f"/ui/campaigns/{campaign.id}", status_code=303)
 
 

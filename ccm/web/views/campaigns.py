@@ -3,18 +3,22 @@ engagement), and the pause/resume/cancel buttons that apply (form posts answered
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlmodel import Session
 
 from ccm.access.permissions import Permission
+from ccm.analytics.window import MAX_DAYS
 from ccm.campaigns import control, service
 from ccm.campaigns.models import FANNING_OUT, CampaignStatus
 from ccm.campaigns.schemas import CampaignOut
 from ccm.communications.models import TERMINAL_STATUSES, MessageStatus
 from ccm.customers.segments import list_segments
+from ccm.database import utcnow
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.errors import Conflict
 from ccm.web.auth import Viewer, form_viewer, page_viewer
@@ -82,6 +86,14 @@ def progress_json(campaign: CampaignOut) -> dict[str, object]:
     }
 
 
+def engagement_chart_query(campaign: CampaignOut, today: date) -> str:
+    """The campaign's days for its chart: from the day it was created, for the longest range analytics takes
+    (not the default last 30 days, which an older campaign would have left)."""
+    first = min(campaign.created_at.date(), today)
+    last = min(today, first + timedelta(days=MAX_DAYS - 1))
+    return urlencode({"campaign": campaign.id, "from": first.isoformat(), "to": last.isoformat()})
+
+
 @router.get("/ui/campaigns/{campaign_id}")
 def campaign_detail(
     campaign_id: CampaignIdPath, request: Request, session: SessionDep, viewer: Reader
@@ -94,6 +106,7 @@ def campaign_detail(
         "moving": is_moving(campaign),
         "alike": saved_segments_alike(session, campaign),
         "can_change": viewer.may(Permission.CAMPAIGNS_WRITE),
+        "chart_query": engagement_chart_query(campaign, utcnow().date()),
     }
     policy = content_security_policy(scripts="'self'")  # the progress poller (and the engagement chart)
     return ui_page(request, "ui/campaign_detail.html", context, csp=policy)
