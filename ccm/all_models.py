@@ -16,6 +16,15 @@ from ccm.customers.models import (
     Unsubscription,
 )
 from ccm.engagement.models import Event
+from ccm.journeys.models import (
+    CustomerEvent,
+    Enrolment,
+    Journey,
+    JourneyVersion,
+    SplitWinner,
+    StepRun,
+    TriggerMark,
+)
 from ccm.registry.models import Template, TemplateVersion, VersionTransition
 from ccm.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookReceipt
 
@@ -32,16 +41,23 @@ __all__ = [
     "ConsentEvent",
     "Customer",
     "CustomerAttribute",
+    "CustomerEvent",
     "CustomerKey",
+    "Enrolment",
     "Event",
     "IdempotencyRecord",
+    "Journey",
+    "JourneyVersion",
     "LoginFailure",
     "Message",
     "Segment",
+    "SplitWinner",
+    "StepRun",
     "Suppression",
     "Template",
     "TemplateVersion",
     "Topic",
+    "TriggerMark",
     "Unsubscription",
     "User",
     "VersionTransition",

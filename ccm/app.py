@@ -25,6 +25,8 @@ from ccm.customers import suppression_routes as suppressions
 from ccm.customers import topic_routes as topics
 from ccm.engagement import routes as feedback
 from ccm.errors import install_error_handlers
+from ccm.journeys import event_routes as journey_events
+from ccm.journeys import routes as journeys
 from ccm.limits import BodySizeLimit, RefuseNulInUrl
 from ccm.operations import keys
 from ccm.operations import routes as operations
@@ -97,12 +99,14 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         messages,
         suppressions,
         campaigns,
+        journeys,
+        journey_events,
         feedback,
+        analytics,
         keys,
         archive,
         public,
         preferences,
-        analytics,
         confirm_page,
         feedback_page,
         web_version,

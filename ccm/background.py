@@ -12,6 +12,8 @@ from ccm.communications.idempotency import purge_expired
 from ccm.communications.worker import Worker
 from ccm.compliance.jobs import schedule as schedule_archive_jobs
 from ccm.database import session_scope
+from ccm.journeys.engine import JourneyRunner
+from ccm.journeys.jobs import schedule as schedule_journey_jobs
 from ccm.runtime import Runtime
 from ccm.scheduling import exclusive
 from ccm.webhooks.dispatch import Dispatcher
@@ -43,6 +45,10 @@ class BackgroundServices:
         self.webhook_thread = threading.Thread(
             target=self.dispatcher.run, args=(self.stop_event,), name="ccm-webhooks", daemon=True
         )
+        self.journeys = JourneyRunner(runtime.engine, runtime.settings)
+        self.journey_thread = threading.Thread(
+            target=self.journeys.run, args=(self.stop_event,), name="ccm-journeys", daemon=True
+        )
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.scheduler.add_job(
             exclusive(runtime.engine, "purge-idempotency-keys", purge_idempotency_keys, runtime),
@@ -58,6 +64,7 @@ class BackgroundServices:
         )
         schedule_archive_jobs(self.scheduler, runtime)
         schedule_campaign_jobs(self.scheduler, runtime)
+        schedule_journey_jobs(self.scheduler, runtime)
 
     def _run_worker(self) -> None:
         self.worker.run(self.stop_event)
@@ -65,6 +72,7 @@ class BackgroundServices:
     def start(self) -> None:
         self.thread.start()
         self.webhook_thread.start()
+        self.journey_thread.start()
         self.scheduler.start()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -73,3 +81,4 @@ class BackgroundServices:
             self.scheduler.shutdown(wait=False)
         self.thread.join(timeout)
         self.webhook_thread.join(timeout)
+        self.journey_thread.join(timeout)

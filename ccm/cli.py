@@ -119,6 +119,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from ccm.communications.worker import Worker
+    from ccm.journeys.engine import JourneyRunner
     from ccm.runtime import Runtime
     from ccm.webhooks.dispatch import Dispatcher
 
@@ -126,9 +127,14 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     try:
         worker = Worker(runtime, lanes=args.lane)
         dispatcher = Dispatcher(runtime.engine, settings)
+        journeys = JourneyRunner(runtime.engine, settings)
         if args.once:
+            steps = journeys.run_until_idle()
             processed = worker.run_until_idle()
-            print(f"processed {processed} messages, {dispatcher.run_until_idle()} webhook deliveries")
+            print(
+                f"processed {processed} messages, {dispatcher.run_until_idle()} webhook deliveries,"
+                f" {steps} journey runs"
+            )
             return 0
         stop_event = threading.Event()
 
@@ -140,8 +146,11 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         logging.getLogger("ccm.worker").info("worker %s started (lanes: %s)", worker.name, args.lane or "all")
         webhooks = threading.Thread(target=dispatcher.run, args=(stop_event,), name="ccm-webhooks")
         webhooks.start()
+        runs = threading.Thread(target=journeys.run, args=(stop_event,), name="ccm-journeys")
+        runs.start()
         worker.run(stop_event, concurrency=max(1, args.concurrency))
         webhooks.join()
+        runs.join()
         return 0
     finally:
         runtime.close()

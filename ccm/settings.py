@@ -149,6 +149,11 @@ class Settings(BaseSettings):
     the names are the registry's categories (a test keeps the two lists equal)."""
     archive_signing_key: str = ""
     archive_master_key: str = ""
+    journey_trigger_seconds: float = Field(default=60.0, gt=0)
+    """How often segment and date triggers of journeys are evaluated."""
+    test_clock_file: Path | None = None
+    """Tests only: a file holding an ISO 8601 time that the journey engine takes as now (refused in
+    production), so a test moves time past a wait without sleeping."""
 
     @field_validator("routes")
     @classmethod
@@ -190,6 +195,8 @@ class Settings(BaseSettings):
             if self.env is Environment.PRODUCTION:
                 raise ValueError("CCM_SECRET_KEY must be set in production (32+ random characters)")
             self.secret_key = _development_secret(self.data_dir)
+        if self.env is Environment.PRODUCTION and self.test_clock_file is not None:
+            raise ValueError("CCM_TEST_CLOCK_FILE moves the journey clock for tests; production refuses it")
         if self.env is Environment.PRODUCTION and len(self.secret_key) < 32:
             raise ValueError("CCM_SECRET_KEY must be at least 32 characters in production")
         for name, label in (("archive_signing_key", "signing"), ("archive_master_key", "master")):

@@ -22,14 +22,15 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
+from ccm.campaigns.caps import capped
 from ccm.campaigns.models import FANNING_OUT, Campaign, CampaignRecipient, CampaignStatus
 from ccm.campaigns.timing import local_due, outside_quiet_hours, throttled
 from ccm.channels import RenderOptions, deadline_seconds
-from ccm.communications.models import Message, MessageStatus
+from ccm.communications.models import Message
 from ccm.communications.service import message_values, queued_event_detail
 from ccm.customers.models import Customer
 from ccm.customers.segments import where as segment_where
@@ -188,21 +189,8 @@ class Plan:
 
     def _capped(self, session: Session, customers: list[Customer]) -> set[int]:
         """Customers who already had the cap's worth of marketing messages in its rolling period."""
-        cap = self.campaign.frequency_cap
-        if not cap or not customers:
-            return set()
-        since = self.now - timedelta(hours=cap["period_hours"])
-        rows = session.exec(
-            select(Message.customer_id, func.count())
-            .where(
-                col(Message.customer_id).in_([c.id for c in customers]),
-                col(Message.category) == Category.MARKETING,
-                col(Message.created_at) >= since,
-                col(Message.status) != MessageStatus.CANCELLED,
-            )
-            .group_by(col(Message.customer_id))
-        ).all()
-        return {customer_id for customer_id, count in rows if count >= cap["max_messages"]}
+        ids = [c.id for c in customers if c.id is not None]
+        return capped(session, self.campaign.frequency_cap, ids, self.now)
 
 
 @dataclass

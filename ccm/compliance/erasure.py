@@ -4,6 +4,7 @@ copies of the customer's messages are deleted, since the archive is the record a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,17 @@ from ccm.engagement.models import Event
 from delivery.outbox import delete_outbox_entry
 
 ERASED = "erased"
+Eraser = Callable[[Session, int], None]
+ERASERS: list[Eraser] = []
+"""What higher layers keep about a customer and blank on erasure (journeys' events and runs), registered
+with `register_eraser` so that compliance never imports them."""
+
+
+def register_eraser(eraser: Eraser) -> Eraser:
+    """Have every erasure from now on also call `eraser(session, customer_id)`, in its transaction."""
+    if eraser not in ERASERS:
+        ERASERS.append(eraser)
+    return eraser
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,8 @@ def erase_customer(session: Session, customer: Customer, *, outbox_dir: Path) ->
     )
     session.exec(update(Event).where(col(Event.customer_id) == customer.id).values(detail={}))
     session.exec(update(ArchiveEntry).where(col(ArchiveEntry.customer_id) == customer.id).values(context={}))
+    for eraser in ERASERS:
+        eraser(session, customer.id)
     key = session.get(CustomerKey, customer.id)
     if key is not None and key.erasure_requested_at is None:
         key.erasure_requested_at = now
