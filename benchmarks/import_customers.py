@@ -4,6 +4,8 @@ Generates a CSV of N customers (email, phone on every other row, locale, timezon
 declared attributes: `score` a number, `vip` a boolean), imports it with `python -m ccm.cli customers import`
 into a fresh database, and samples the child's peak RSS (VmHWM) while it runs. As the plain reference, the
 same rows are inserted into another fresh database with one DB-API `executemany` per 1,000 rows, unvalidated.
+The child's CPU seconds are printed too: on a machine shared with other work, rows per CPU-second of the
+import process moves much less than rows/s (PostgreSQL's own CPU is not in it).
 
     .venv/bin/python benchmarks/import_customers.py                           # 1,000,000 rows, SQLite
     .venv/bin/python benchmarks/import_customers.py --rows 20000 --databases sqlite postgresql
@@ -17,6 +19,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -95,22 +98,27 @@ def _prepare(url: str) -> None:
     engine.dispose()
 
 
-def run_import(url: str, source: Path, folder: Path) -> tuple[float, int, str]:
-    """Seconds, peak RSS in kB (VmHWM, sampled until the child exits) and the command's summary line."""
+def run_import(url: str, source: Path, folder: Path) -> tuple[float, float, int, str]:
+    """Seconds, the child's CPU seconds, its peak RSS in kB (VmHWM, sampled until it exits), its summary."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCM_")}
     env.update({"CCM_DATABASE_URL": url, "CCM_DATA_DIR": str(folder), "CCM_ENV": "development"})
     command = [sys.executable, "-m", "ccm.cli", "customers", "import", str(source)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     peak = 0
     while child.poll() is None:
         peak = max(peak, _vm_hwm(child.pid))
         time.sleep(0.1)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu
     out = child.stdout.read().decode() if child.stdout else ""
     if child.returncode != 0:
         raise SystemExit(f"import exited {child.returncode}: {out}")
-    return elapsed, peak, out.strip()
+    return elapsed, cpu, peak, out.strip()
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _vm_hwm(pid: int) -> int:
@@ -175,7 +183,7 @@ def main() -> None:
         print(f"{args.rows:,} rows, {source.stat().st_size / 1e6:.0f} MB of CSV")
         for kind in args.databases:
             with database(kind, folder) as url:
-                seconds, peak, summary = run_import(url, source, folder)
+                seconds, cpu, peak, summary = run_import(url, source, folder)
             with database(kind, folder) as url:
                 reference = bare_executemany(url, source)
             rate, bare = args.rows / seconds, args.rows / reference
@@ -184,6 +192,8 @@ def main() -> None:
                 f"{kind}: ccm customers import {rate:,.0f} rows/s (peak RSS {peak / 1024:.0f} MB); "
                 f"bare executemany {bare:,.0f} rows/s; import / executemany = {rate / bare:.3f}"
             )
+            per_cpu = args.rows / cpu
+            print(f"{kind}: the import process used {cpu:.1f} CPU s, {per_cpu:,.0f} rows per CPU-second")
 
 
 if __name__ == "__main__":

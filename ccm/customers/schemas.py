@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,8 +13,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, fie
 
 from ccm.channels import get_channel
 from ccm.channels.parts import ChannelKey
+from ccm.customers import email_domains
 from ccm.engagement.schemas import EngagementSummary, TimelineEvent
 from ccm.validation import Identifier, JsonObject
+
+email_domains.install()  # `EmailStr` below checks each domain once, not once per address
 
 
 def _suppressible(channel: str) -> str:
@@ -38,8 +42,10 @@ def normalise_phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=1024)
 def normalise_locale(value: str) -> str:
-    """A locale Babel knows, written the POSIX way (`it`, `de_CH`)."""
+    """A locale Babel knows, written the POSIX way (`it`, `de_CH`); remembered, since an import file repeats a
+    handful of locales a million times (a refused one is not remembered and raises again)."""
     if len(value) > 35 or not value.replace("-", "_").replace("_", "").isalnum():
         raise ValueError(f"unknown locale '{value}'")
     try:

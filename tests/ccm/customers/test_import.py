@@ -180,3 +180,49 @@ def test_cli_exit_codes(service: Service, tmp_path: Path) -> None:
     x1 = stored(service, "x1")
     assert x1 is not None and x1["locale"] == "fr"
     assert stored(service, "x3") is not None and stored(service, "x2") is None
+
+
+SAME_AS_PUT: list[dict[str, str]] = [
+    {"email": "Anna@Example.COM"},
+    {"email": "PostMaster@EXAMPLE.com"},
+    {"email": "user@xn--bcher-kva.de"},
+    {"email": "josé@Bücher.DE"},
+    {"email": "ann@例え.jp"},
+    {"email": '"ann"@example.com'},
+    {"email": "ann@exa_mple.com"},
+    {"email": "ann@example.test"},
+    {"phone": "+39 347 123 4501"},
+    {"phone": "+39 (347) 123-4502"},
+    {"phone": "+1 650 253 0000"},
+    {"phone": "3471234503"},  # national format: no default region, so refused
+    {"phone": "0039 347 1234504"},
+    {"phone": "+391"},
+    {"locale": "DE-ch"},
+    {"locale": "xx"},
+    {"timezone": "Mars/Olympus"},
+]
+
+
+def test_an_imported_row_is_decided_and_stored_as_a_put_would(service: Service, tmp_path: Path) -> None:
+    path = tmp_path / "tricky.csv"
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+    fields = ("email", "phone", "locale", "timezone")
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["external_id", *fields])
+        for n, body in enumerate(SAME_AS_PUT):
+            writer.writerow([f"imp-{n}", *(body.get(field, "") for field in fields)])
+    result = import_file(engine_of(service), path)
+    refused = {row["external_id"]: row["field"] for row in report(path)}
+
+    for n, body in enumerate(SAME_AS_PUT):
+        put = service.client.put(f"/v1/customers/put-{n}", json=body, headers=service.headers())
+        imported = stored(service, f"imp-{n}")
+        if put.status_code == 201:
+            assert imported is not None, body
+            assert [imported[f] for f in fields] == [put.json()[f] for f in fields]
+        else:
+            assert put.status_code == 422 and imported is None, body
+            assert refused[f"imp-{n}"] == put.json()["error"]["field"]
+    assert 0 < result.rejected < result.rows == len(SAME_AS_PUT)
