@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import case, or_, update
+from sqlalchemy import case
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from archive import ArchiveError
 from ccm.archiving.models import ArchiveEntry
@@ -46,6 +46,7 @@ from ccm.engagement.links import EngagementLinks
 from ccm.engagement.models import EventType
 from ccm.engagement.service import record_message_event
 from ccm.engagement.tokens import TokenSigner
+from ccm.leases import claim_due
 from ccm.operations import metrics
 from ccm.registry.locales import parts_for_context
 from ccm.registry.models import Category, TemplateVersion
@@ -173,34 +174,25 @@ class Worker:
         """Lease up to `limit` due messages of `lanes` (default: this worker's), transactional lane first."""
         lanes = lanes or self.lanes
         now = utcnow()
+        due = [col(Message.status).in_(CLAIMABLE_STATUSES), col(Message.next_attempt_at) <= now]
+        if lanes is not None:
+            due.append(col(Message.lane).in_(lanes))
+        rendering = case(
+            (col(Message.status) == MessageStatus.QUEUED, MessageStatus.RENDERING.value),
+            else_=col(Message.status),
+        )
         with session_scope(self.runtime.engine) as session:
-            statement = select(Message.id).where(
-                col(Message.status).in_(CLAIMABLE_STATUSES),
-                col(Message.next_attempt_at) <= now,
-                or_(col(Message.lease_until).is_(None), col(Message.lease_until) < now),
+            ids: list[str] = claim_due(
+                session,
+                Message,
+                due,
+                [col(Message.priority), col(Message.next_attempt_at)],
+                limit,
+                owner=self.name,
+                now=now,
+                lease_until=now + timedelta(seconds=self.settings.lease_seconds),
+                values={"updated_at": now, "status": rendering},
             )
-            if lanes is not None:
-                statement = statement.where(col(Message.lane).in_(lanes))
-            statement = (
-                statement.order_by(col(Message.priority), col(Message.next_attempt_at))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-            ids = list(session.exec(statement).all())
-            if ids:
-                session.exec(
-                    update(Message)
-                    .where(col(Message.id).in_(ids))
-                    .values(
-                        lease_until=now + timedelta(seconds=self.settings.lease_seconds),
-                        locked_by=self.name,
-                        updated_at=now,
-                        status=case(
-                            (col(Message.status) == MessageStatus.QUEUED, MessageStatus.RENDERING.value),
-                            else_=col(Message.status),
-                        ),
-                    )
-                )
         return ids
 
     def process(self, message_id: str) -> None:

@@ -19,11 +19,11 @@ import uuid
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ccm.database import session_scope, utcnow
+from ccm.leases import claim_due
 from ccm.settings import Settings
 from ccm.webhooks.addresses import UnsafeUrl, check_url
 from ccm.webhooks.client import Attempt, make_client, post
@@ -78,27 +78,23 @@ class Dispatcher:
         """Lease up to `limit` due deliveries of enabled endpoints, oldest due first."""
         now = utcnow()
         enabled = select(WebhookEndpoint.id).where(col(WebhookEndpoint.enabled))
+        due = [
+            col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+            col(WebhookDelivery.next_attempt_at) <= now,
+            col(WebhookDelivery.endpoint_id).in_(enabled),
+        ]
         with session_scope(self.engine) as session:
-            statement = (
-                select(WebhookDelivery.id)
-                .where(
-                    col(WebhookDelivery.status) == DeliveryStatus.PENDING,
-                    col(WebhookDelivery.next_attempt_at) <= now,
-                    or_(col(WebhookDelivery.lease_until).is_(None), col(WebhookDelivery.lease_until) < now),
-                    col(WebhookDelivery.endpoint_id).in_(enabled),
-                )
-                .order_by(col(WebhookDelivery.next_attempt_at))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+            ids: list[str] = claim_due(
+                session,
+                WebhookDelivery,
+                due,
+                [col(WebhookDelivery.next_attempt_at)],
+                limit,
+                owner=self.name,
+                now=now,
+                lease_until=now + timedelta(seconds=self.settings.lease_seconds),
+                values={"updated_at": now},
             )
-            ids = list(session.exec(statement).all())
-            if ids:
-                lease = now + timedelta(seconds=self.settings.lease_seconds)
-                session.exec(
-                    update(WebhookDelivery)
-                    .where(col(WebhookDelivery.id).in_(ids))
-                    .values(lease_until=lease, locked_by=self.name, updated_at=now)
-                )
         return ids
 
     def process(self, delivery_id: str) -> None:
