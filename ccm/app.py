@@ -25,6 +25,7 @@ from ccm.customers import suppression_routes as suppressions
 from ccm.customers import topic_routes as topics
 from ccm.engagement import routes as feedback
 from ccm.errors import install_error_handlers
+from ccm.journeys import customer_routes as customer_journeys
 from ccm.journeys import event_routes as journey_events
 from ccm.journeys import routes as journeys
 from ccm.limits import BodySizeLimit, RefuseNulInUrl
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         campaigns,
         journeys,
         journey_events,
+        customer_journeys,
         feedback,
         analytics,
         keys,

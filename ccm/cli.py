@@ -169,6 +169,8 @@ def _seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from ccm.access.service import authenticate, create_api_key
     from ccm.customers.demo import seed_demo_customers
     from ccm.database import make_engine, session_scope
+    from ccm.journeys.clock import journey_now
+    from ccm.journeys.demo import seed_demo_journeys
     from ccm.registry.starter import load_starter_templates
 
     engine = make_engine(settings.database_url)
@@ -176,6 +178,7 @@ def _seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
     with session_scope(engine) as session:
         added = load_starter_templates(session, settings.templates_dir)
         created = seed_demo_customers(session)
+        journeys = seed_demo_journeys(session, now=journey_now(settings))
         raw_key = key_file.read_text().strip() if key_file.exists() else ""
         if not raw_key or authenticate(session, raw_key) is None:
             _, raw_key = create_api_key(session, role=Role.ADMIN, name="demo admin")
@@ -183,6 +186,7 @@ def _seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
             key_file.chmod(0o600)
     engine.dispose()
     print(f"templates added: {', '.join(added) or 'none (already there)'}; demo customers added: {created}")
+    print(f"journeys added: {', '.join(journeys) or 'none (already there)'}")
     print(f"web UI: {settings.base_url}/ui   API docs: {settings.base_url}/docs")
     print(f"admin API key (also in {key_file}):")
     print(raw_key)

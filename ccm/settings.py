@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     archive_master_key: str = ""
     journey_trigger_seconds: float = Field(default=60.0, gt=0)
     """How often segment and date triggers of journeys are evaluated."""
+    journey_step_max_attempts: int = Field(default=5, ge=1, le=100)
+    """Attempts at a journey step that keeps raising (retried after `retry_base_seconds`, doubling, at
+    most an hour) before its run ends as `failed` with the error kept on it."""
     test_clock_file: Path | None = None
     """Tests only: a file holding an ISO 8601 time that the journey engine takes as now (refused in
     production), so a test moves time past a wait without sleeping."""

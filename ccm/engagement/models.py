@@ -31,6 +31,7 @@ class EventType(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     DOCUMENT_VIEWED = "document_viewed"
     FEEDBACK = "feedback"  # a survey answer (`ccm.engagement.feedback`)
+    CUSTOMER_EVENT = "customer_event"  # `POST /v1/events`: detail {name, properties} (`ccm.journeys.events`)
 
 
 class Event(SQLModel, table=True):

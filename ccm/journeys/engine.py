@@ -6,6 +6,8 @@ workers share the table and a dead worker's runs are claimed again once its leas
 in one transaction that writes its effect (the queued message and its idempotency record, an attribute),
 its `journey_step_runs` row (unique per run and step) and the run's new place, after checking the lease is
 still this worker's: a re-run after a crash finds the step undone, or done and the run moved on, never half.
+A step that raises is tried again after a backoff, `CCM_JOURNEY_STEP_MAX_ATTEMPTS` times in all; then the
+run ends as `failed` with the error kept on it. A database error is not the step's: it waits for the lease.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from ccm.customers.models import Customer
@@ -34,6 +36,7 @@ from ccm.settings import Settings
 logger = logging.getLogger(__name__)
 MAX_STEPS_PER_TURN = 200
 """A run goes through at most this many steps per claim (there are at most 100, and no cycles)."""
+MAX_BACKOFF_SECONDS = 3600.0
 
 
 class LeaseLost(Exception):
@@ -58,12 +61,12 @@ class JourneyRunner:
                 stop.wait(self.settings.worker_poll_interval * 2)
 
     def run_once(self) -> int:
-        """Claim one batch and carry each run on; a run whose step fails is tried again after its lease."""
+        """Claim one batch and carry each run on; a run whose step fails is tried again after a backoff."""
         claimed = self.claim(self.settings.worker_batch_size)
         for enrolment_id in claimed:
             try:
                 self.process(enrolment_id)
-            except Exception:
+            except Exception:  # even recording the failure failed (the database went away): the lease
                 logger.exception("journey run %s failed; retried once its lease expires", enrolment_id)
         return len(claimed)
 
@@ -116,6 +119,32 @@ class JourneyRunner:
             logger.info("journey run %s is no longer ours", enrolment_id, extra={"worker": self.name})
         except IntegrityError:
             logger.warning("journey run %s: step already recorded by another worker", enrolment_id)
+        except OperationalError:
+            raise  # the database, not the step (connection lost, deadlock): retried after its lease
+        except Exception as error:
+            logger.exception("journey run %s: its step failed", enrolment_id, extra={"worker": self.name})
+            self._failed(enrolment_id, error)
+
+    def _failed(self, enrolment_id: str, error: Exception) -> None:
+        """Count a failed attempt at the run's step: due again after a backoff or, at the last attempt, the
+        run ends as `failed` with the error kept in its `step_state` (never retried forever nor dropped)."""
+        now = journey_now(self.settings)
+        try:
+            with session_scope(self.engine) as session:
+                enrolment = self._owned(session, enrolment_id)
+                attempts = int(enrolment.step_state.get("attempts", 0)) + 1
+                failure = {"attempts": attempts, "error": f"{type(error).__name__}: {error}"[:500]}
+                if attempts >= self.settings.journey_step_max_attempts:
+                    _end(enrolment, RunStatus.FAILED, "step_failed", now)
+                    enrolment.step_state = failure
+                else:
+                    enrolment.step_state = {**enrolment.step_state, **failure}
+                    enrolment.due_at = now + _backoff(self.settings, attempts)
+                    _release(enrolment)
+                enrolment.updated_at = now
+                session.add(enrolment)
+        except LeaseLost:
+            logger.info("journey run %s is no longer ours", enrolment_id, extra={"worker": self.name})
 
     def _step(self, enrolment_id: str) -> bool:
         """Run the run's current step in one unit of work; whether it moved on to another step now."""
@@ -181,6 +210,11 @@ class JourneyRunner:
             enrolment = self._owned(session, enrolment_id)
             _release(enrolment)
             session.add(enrolment)
+
+
+def _backoff(settings: Settings, attempts: int) -> timedelta:
+    """The wait before another try at a failing step: as a message's retries, doubling, at most an hour."""
+    return timedelta(seconds=min(settings.retry_base_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
 
 
 def _step_of(content: JourneyContent, step_id: str | None) -> Step:

@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 
 from ccm.customers.models import Customer
 from ccm.customers.service import get_customer
+from ccm.engagement.models import EventType
+from ccm.engagement.service import record_event
 from ccm.journeys.definition import JourneyContent, Reentry
 from ccm.journeys.models import CustomerEvent, Enrolment, Journey, JourneyVersion, RunStatus
 from ccm.journeys.paths import correlation_of
@@ -27,11 +29,14 @@ class Enrolled:
 def post_event(
     session: Session, customer_id: str, name: str, properties: dict[str, Any], *, now: datetime
 ) -> list[Enrolled]:
-    """Record the event, then goals, then waits, then triggers (a goal never ends a run it starts)."""
+    """Record the event (also on the customer's timeline), then goals, then waits, then triggers (a goal
+    never ends a run it starts)."""
     customer = get_customer(session, customer_id)
     session.refresh(customer, with_for_update=True)  # one event per customer at a time: re-entry holds
     assert customer.id is not None
     session.add(CustomerEvent(customer_id=customer.id, name=name, properties=properties, occurred_at=now))
+    timeline_detail = {"name": name, "properties": properties}
+    record_event(session, customer_id=customer.id, type=EventType.CUSTOMER_EVENT, detail=timeline_detail)
     running = _running(session, customer.id)
     for enrolment, content in running:
         _react(session, enrolment, content, name, properties, now)

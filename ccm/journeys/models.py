@@ -29,6 +29,8 @@ class RunStatus(StrEnum):
     """An exit step, or the journey stopped."""
     GOAL = "goal"
     """The goal event came first."""
+    FAILED = "failed"
+    """A step kept raising for `CCM_JOURNEY_STEP_MAX_ATTEMPTS` attempts; the error is in `step_state`."""
 
 
 class Outcome(StrEnum):

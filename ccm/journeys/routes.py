@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from sqlmodel import Session
 
 from ccm.access.identity import identity_of
@@ -13,6 +13,7 @@ from ccm.access.models import ApiKey
 from ccm.access.permissions import Permission
 from ccm.dependencies import ReadSessionDep, SessionDep, SettingsDep, require
 from ccm.journeys import service, workflow
+from ccm.journeys.analytics import JourneyAnalytics, journey_analytics
 from ccm.journeys.clock import journey_now
 from ccm.journeys.counts import step_counts
 from ccm.journeys.definition import JourneyContent, JourneyCreate
@@ -79,6 +80,22 @@ def list_journeys(session: ReadSessionDep, _caller: Reader) -> JourneyList:
 def get_journey(key: KeyPath, session: ReadSessionDep, _caller: Reader) -> JourneyOut:
     """The live definition (the newest while none is live) and, per step id, the runs' counts."""
     return journey_out(session, service.get_journey(session, key))
+
+
+@router.get("/{key}/analytics", response_model=JourneyAnalytics, responses={404: {}})
+def get_analytics(
+    key: KeyPath,
+    session: ReadSessionDep,
+    _caller: Reader,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+) -> JourneyAnalytics:
+    """Per send step and split variant: sent, people's unique opens and clicks, goal conversions; of one
+    version's runs with `version`, else of every version's (steps as the live, else newest, version)."""
+    journey = service.get_journey(session, key)
+    if version is not None:
+        return journey_analytics(session, journey, service.get_version(session, journey, version), only=True)
+    shown = service.live_version(session, journey) or service.versions_of(session, journey)[-1]
+    return journey_analytics(session, journey, shown, only=False)
 
 
 @router.post("/{key}/versions", status_code=201, response_model=VersionOut, responses={404: {}, 422: {}})

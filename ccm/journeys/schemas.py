@@ -37,6 +37,11 @@ class StepCounts(BaseModel):
     skipped: dict[str, int] = Field(default_factory=dict)
     exited: int = 0
     goal: int = 0
+    failed: int = 0
+    """Runs that ended here because the step kept raising (`step_failed`, the error on the run)."""
+    ways: dict[str, int] = Field(default_factory=dict)
+    """A branch's or split's conversion: runs that went each way out of it (`then`/`else`, or the
+    variant's name); empty for other steps."""
 
 
 class VersionOut(BaseModel):
@@ -71,3 +76,24 @@ class JourneySummary(BaseModel):
 
 class JourneyList(BaseModel):
     journeys: list[JourneySummary]
+
+
+class CustomerRun(BaseModel):
+    """One of a customer's runs: which journey and version, and where it is (or where it ended)."""
+
+    id: str
+    journey: str
+    name: str
+    version: int
+    status: str
+    step_id: str | None
+    """The step it is at, or the one it ended at."""
+    wait_until: datetime | None
+    entered_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+class CustomerRuns(BaseModel):
+    runs: list[CustomerRun]
+    """Newest first, at most 20."""

@@ -37,6 +37,7 @@ NAVIGATION = (
     NavItem("Messages", "/ui/messages", Permission.MESSAGES_READ),
     NavItem("Outbox", "/ui/outbox", Permission.OUTBOX_READ),
     NavItem("Campaigns", "/ui/campaigns", Permission.CAMPAIGNS_READ),
+    NavItem("Journeys", "/ui/journeys", Permission.CAMPAIGNS_READ),
     NavItem("Analytics", "/ui/analytics", Permission.CAMPAIGNS_READ),
     NavItem("Customers", "/ui/customers", Permission.CUSTOMERS_READ),
     NavItem("Archive", "/ui/archive", Permission.ARCHIVE_READ),

@@ -19,6 +19,7 @@ from ccm.web.views import (
     customer_import,
     customers,
     editor,
+    journeys,
     library,
     library_review,
     login,
@@ -43,6 +44,7 @@ sections = (
     messages,
     campaign_new,  # before campaigns: /ui/campaigns/new is not a campaign id
     campaigns,
+    journeys,
     analytics,
     compliance,
 )

@@ -1,5 +1,5 @@
 """Customer pages: the list, and one record with its consent and its history, engagement metrics, the
-segments it is in and the timeline."""
+segments it is in, the journeys it is in (and where) and the timeline."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ccm.customers.search import MAX_QUERY, CustomerSearch, search_page
 from ccm.customers.service import get_customer
 from ccm.dependencies import SessionDep, SettingsDep
 from ccm.engagement.service import engagement_summary, timeline
+from ccm.journeys.places import RUNS_SHOWN, customer_runs
 from ccm.web.auth import Viewer, page_viewer
 from ccm.web.errors import PageRoute
 from ccm.web.rendering import ui_page
@@ -76,5 +77,8 @@ def customer_detail(
         "events": events,
         "next_before": next_before,
         "can_see_outbox": viewer.may(Permission.OUTBOX_READ),
+        "runs": customer_runs(session, customer),
+        "runs_shown": RUNS_SHOWN,
+        "can_see_journeys": viewer.may(Permission.CAMPAIGNS_READ),
     }
     return ui_page(request, "ui/customer_detail.html", context)

@@ -1,7 +1,7 @@
 """Journey test helpers: the service with a test clock, journeys through the API, the engine run directly.
 
 `clock` moves the journey engine's time (`CCM_TEST_CLOCK_FILE`); `run()` carries every due run on;
-`INVOICE_CHASE` is the issue's definition, with an `invoice-reminder` SMS template made by `reminder`.
+`INVOICE_CHASE` is the issue's definition; `reminder` checks its `invoice-reminder` SMS starter is live.
 """
 
 from __future__ import annotations
@@ -38,13 +38,6 @@ INVOICE_CHASE: dict[str, Any] = {
         {"id": "done", "exit": {}},
     ],
 }
-REMINDER = {
-    "key": "invoice-reminder",
-    "name": "Invoice reminder",
-    "category": "transactional",
-    "parts": {"sms": {"text": "Invoice {{ invoice.number }} is still open. Pay by {{ invoice.due_date }}."}},
-    "sample_data": {"invoice": {"number": "INV-1", "due_date": "2026-12-31"}},
-}
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
@@ -76,11 +69,10 @@ def service(service_factory: ServiceFactory, clock: Clock) -> Service:
 
 @pytest.fixture
 def reminder(service: Service) -> str:
-    """The chase's SMS template, published (transactional: no review needed)."""
-    headers = service.headers(Role.MARKETER)
-    assert service.client.post("/v1/templates", json=REMINDER, headers=headers).status_code == 201
-    response = service.client.post("/v1/templates/invoice-reminder/versions/1/publish", headers=headers)
+    """The chase's SMS template: the `invoice-reminder` starter, live since the service loaded it."""
+    response = service.client.get("/v1/templates/invoice-reminder", headers=service.headers(Role.MARKETER))
     assert response.status_code == 200, response.text
+    assert response.json()["published_version"] == 1, response.text
     return "invoice-reminder"
 
 

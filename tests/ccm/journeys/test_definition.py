@@ -108,6 +108,7 @@ def test_malformed_steps_are_refused(step: dict[str, Any]) -> None:
 
 def test_api_names_the_unknown_template(service: Service) -> None:
     definition = copy.deepcopy(INVOICE_CHASE)
+    definition["steps"][3]["send"]["template"] = "no-such-template"
     response = service.client.post("/v1/journeys", json=definition, headers=service.headers(Role.MARKETER))
     assert response.status_code == 422
     error = response.json()["error"]

@@ -120,7 +120,15 @@ def test_stop_exits_every_run(service: Service, customer: dict[str, Any], clock:
     run(service)
     stopped = post(service, "nudge/stop", service.headers(Role.MARKETER)).json()
     assert stopped["state"] == "stopped"
-    assert stopped["steps"]["w"] == {"waiting": 0, "passed": 0, "skipped": {}, "exited": 1, "goal": 0}
+    assert stopped["steps"]["w"] == {
+        "waiting": 0,
+        "passed": 0,
+        "skipped": {},
+        "exited": 1,
+        "goal": 0,
+        "failed": 0,
+        "ways": {},
+    }
     done = enrolment(service, run_id)
     assert (done.status, done.end_reason) == ("exited", "journey_stopped")
     clock.advance(timedelta(hours=2))

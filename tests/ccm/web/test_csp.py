@@ -1,4 +1,5 @@
-"""Scripts run only on editor, chart and campaign pages: every other page of the UI keeps `script-src 'none'`.
+"""Scripts run only on editor, chart, campaign and journey pages: every other page of the UI keeps
+`script-src 'none'`.
 
 The pages are found by walking the UI's router, so a page added later is checked without changing this file
 (a new path parameter needs a sample value below, or the test says which one is missing).
@@ -26,6 +27,16 @@ CAMPAIGN_PAGES = {"/ui/campaigns/new", "/ui/campaigns/{campaign_id}"}
 """The new-campaign form (its live count), a campaign's page (its progress poller, its engagement chart)."""
 CAMPAIGN = {"name": "CSP", "template": "welcome", "data": {"cta_url": "https://example.com/"}}
 """A campaign under the sample id, so its page is checked as a page, not as a 404."""
+JOURNEY_PAGES = {"/ui/journeys/{key}"}
+"""A journey's page: its counts poller."""
+JOURNEY = {
+    "key": "invoice",
+    "name": "CSP",
+    "category": "transactional",
+    "trigger": {"event": "invoice_issued"},
+    "steps": [{"id": "mail", "send": {"template": "invoice", "channel": "email"}}],
+}
+"""A journey under the sample key, so its page is checked as a page, not as a 404."""
 LIBRARY = {
     "layouts": {"key": "invoice", "name": "Invoice", "email": "{% block content %}{% endblock %}"},
     "partials": {"key": "invoice", "name": "Invoice", "source": "ACME"},
@@ -75,19 +86,21 @@ def test_every_page_but_the_editor_keeps_scripts_off(service: Service, customer:
         assert client.post(f"/v1/{kinds}", json=body, headers=service.headers()).status_code == 201
     created = client.post("/v1/campaigns", json=CAMPAIGN, headers=service.headers())
     assert created.status_code == 201 and str(created.json()["id"]) == SAMPLES["campaign_id"], created.text
+    assert client.post("/v1/journeys", json=JOURNEY, headers=service.headers()).status_code == 201
 
     checked = []
     for path in sorted(set(get_pages(router.routes))):
         response = client.get(address(path), follow_redirects=False)
         if "text/html" not in response.headers.get("content-type", ""):
             continue  # a PDF, an attachment, a raw message, a redirect
-        expected = "'self'" if path in EDITOR_PAGES | CHART_PAGES | CAMPAIGN_PAGES else "'none'"
+        scripted = EDITOR_PAGES | CHART_PAGES | CAMPAIGN_PAGES | JOURNEY_PAGES
+        expected = "'self'" if path in scripted else "'none'"
         assert script_src(response) == expected, path
         checked.append(path)
 
     assert {"/ui/templates", "/ui/templates/{key}", "/ui/outbox", "/ui/archive", "/ui/audit"} <= set(checked)
     assert {"/ui/layouts", "/ui/layouts/{key}", "/ui/partials", "/ui/partials/{key}"} <= set(checked)
-    assert set(checked) >= CAMPAIGN_PAGES
+    assert set(checked) >= CAMPAIGN_PAGES | JOURNEY_PAGES | {"/ui/journeys"}
 
 
 @pytest.mark.parametrize(("role", "expected"), [(Role.MARKETER, "'self'"), (Role.SENDER, "'none'")])
