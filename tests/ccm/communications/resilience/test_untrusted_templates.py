@@ -252,6 +252,17 @@ def _watch(service: RunningService, watch: Watch) -> None:
         watch.run(target)
 
 
+PREVIEW_WAIT_SECONDS = 120
+"""Long enough for the render's wall-clock backstop (`CCM_RENDER_TIMEOUT_SECONDS`, 60) on a loaded machine,
+where ten CPU-seconds can take far longer than ten seconds."""
+
+
+def _burning_preview(running: RunningService) -> int:
+    """A marketer previews the CPU burn in `ccm serve`; its status (422 at a limit)."""
+    with httpx.Client(base_url=running.base, headers=running.headers, timeout=PREVIEW_WAIT_SECONDS) as client:
+        return client.post("/v1/templates/burn-cpu/preview", json={}).status_code
+
+
 def test_burning_templates_queued_before_a_one_time_code_delay_nothing(running: RunningService) -> None:
     client = running.client()
     asked = datetime.now(UTC)
@@ -264,9 +275,8 @@ def test_burning_templates_queued_before_a_one_time_code_delay_nothing(running: 
     _watch(running, watch)
     burning = {key: [_send(client, key, customer) for customer in ("c-2", "c-3")] for key in BURNS}
     time.sleep(1.5)
-    preview = threading.Thread(
-        target=lambda: running.client().post("/v1/templates/burn-cpu/preview", json={})
-    )
+    preview_statuses: list[int] = []
+    preview = threading.Thread(target=lambda: preview_statuses.append(_burning_preview(running)))
     preview.start()  # a marketer's burning preview is running in `ccm serve` while the code is asked for
     time.sleep(0.5)
     asked = datetime.now(UTC)
@@ -281,7 +291,8 @@ def test_burning_templates_queued_before_a_one_time_code_delay_nothing(running: 
         180,
     )
     watch.finish()
-    preview.join(30)
+    preview.join(PREVIEW_WAIT_SECONDS)
+    assert preview_statuses == [422], preview_statuses  # the marketer's burn stopped at its limit too
     failures = {mid: _message(client, mid)["last_error"] for mids in burning.values() for mid in mids}
     assert everything_failed, failures
 
