@@ -19,7 +19,6 @@ import threading
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -31,6 +30,7 @@ from ccm.journeys.clock import journey_now
 from ccm.journeys.definition import JourneyContent, Step
 from ccm.journeys.models import Enrolment, Journey, JourneyState, JourneyVersion, Outcome, RunStatus, StepRun
 from ccm.journeys.steps import STEP_KINDS, Result, Run
+from ccm.leases import claim_due
 from ccm.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -84,28 +84,22 @@ class JourneyRunner:
         """Lease up to `limit` due runs of active journeys, oldest due first."""
         now = journey_now(self.settings)
         active = select(Journey.id).where(Journey.state == JourneyState.ACTIVE)
+        due = [
+            col(Enrolment.status) == RunStatus.ACTIVE,
+            col(Enrolment.due_at) <= now,
+            col(Enrolment.journey_id).in_(active),
+        ]
         with session_scope(self.engine) as session:
-            statement = (
-                select(Enrolment.id)
-                .where(
-                    Enrolment.status == RunStatus.ACTIVE,
-                    col(Enrolment.due_at) <= now,
-                    or_(col(Enrolment.lease_until).is_(None), col(Enrolment.lease_until) < now),
-                    col(Enrolment.journey_id).in_(active),
-                )
-                .order_by(col(Enrolment.due_at))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+            ids: list[str] = claim_due(
+                session,
+                Enrolment,
+                due,
+                [col(Enrolment.due_at)],
+                limit,
+                owner=self.name,
+                now=now,
+                lease_until=now + timedelta(seconds=self.settings.lease_seconds),
             )
-            ids = list(session.exec(statement).all())
-            if ids:
-                session.exec(
-                    update(Enrolment)
-                    .where(col(Enrolment.id).in_(ids))
-                    .values(
-                        lease_until=now + timedelta(seconds=self.settings.lease_seconds), locked_by=self.name
-                    )
-                )
         return ids
 
     def process(self, enrolment_id: str) -> None:
