@@ -51,10 +51,10 @@ def test_pull_push_round_trip_and_a_pushed_draft(tmp_path: Path) -> None:
     snapshot = _tree(repo)
     pushed = ccm(data, "templates", "push", str(repo))
     assert pushed.returncode == 0, pushed.stderr
-    assert pushed.stdout.splitlines() == [
-        f"template {key}: unchanged (v1)"
-        for key in ("consent-confirmation", "invoice", "otp", "sms-replies", "statement", "welcome")
-    ]
+    library = PROJECT_ROOT / "templates"
+    starters = sorted(p.name for p in library.iterdir() if (p / "template.json").is_file())
+    assert "otp" in starters and "invoice" in starters
+    assert pushed.stdout.splitlines() == [f"template {key}: unchanged (v1)" for key in starters]
     assert ccm(data, "templates", "pull", str(repo)).returncode == 0
     assert _tree(repo) == snapshot
 
