@@ -80,9 +80,13 @@ class Edge:
 
     @property
     def label_at(self) -> tuple[float, float]:
-        """The middle of the edge's first stretch, where its label goes."""
+        """Three quarters down the edge's first stretch, where its label goes: the ways out of one step leave
+        from one point and part as they go, so labels further along (with their share of runs) stay apart."""
         (x0, y0), (x1, y1) = self.points[0], self.points[1]
-        return (x0 + x1) / 2, (y0 + y1) / 2
+        return x0 + (x1 - x0) * LABEL_ALONG, y0 + (y1 - y0) * LABEL_ALONG
+
+
+LABEL_ALONG = 0.75
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,12 @@
     }
   }
 
+  // The same text as the page's `way_share`: this way's part of the runs that left the step, or nothing.
+  function share(ways, key) {
+    const all = total(ways);
+    return all ? `(${Math.round((100 * (ways[key] || 0)) / all)}%)` : "";
+  }
+
   function draw(steps) {
     for (const element of document.querySelectorAll("[data-step][data-count]")) {
       const counts = steps[element.dataset.step];
@@ -67,6 +73,10 @@
     for (const element of document.querySelectorAll("[data-step][data-way]")) {
       const counts = steps[element.dataset.step];
       if (counts) element.textContent = String(counts.ways[element.dataset.way] || 0);
+    }
+    for (const element of document.querySelectorAll("[data-step][data-share]")) {
+      const counts = steps[element.dataset.step];
+      if (counts) element.textContent = share(counts.ways, element.dataset.share);
     }
     drawSkips(steps);
   }

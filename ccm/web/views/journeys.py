@@ -4,6 +4,7 @@ pause/resume/stop buttons (form posts answered 303, through the service the API 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -53,6 +54,13 @@ def journeys_list(request: Request, session: SessionDep, viewer: Reader) -> Resp
     return ui_page(request, "ui/journeys_list.html", {"viewer": viewer, "rows": rows})
 
 
+def way_share(ways: Mapping[str, int], key: str) -> str:
+    """A branch's or split's conversion on one way: its part of the runs that left the step (`(67%)`), or
+    nothing before any run has. The counts script writes the same text as it refreshes."""
+    total = sum(ways.values())
+    return f"({round(100 * ways.get(key, 0) / total)}%)" if total else ""
+
+
 def shown_version(session: Session, journey: Journey, number: int | None) -> JourneyVersion:
     """The version asked for; else the live one, or the newest while none is live (as the API shows)."""
     if number is not None:
@@ -95,6 +103,7 @@ def journey_detail(
         "actions": ACTIONS[journey.state],
         "can_change": viewer.may(Permission.CAMPAIGNS_WRITE),
         "counts_url": f"/ui/journeys/{key}/counts" + (f"?version={version}" if version else ""),
+        "way_share": way_share,
     }
     policy = content_security_policy(scripts="'self'")  # the counts poller
     return ui_page(request, "ui/journey_detail.html", context, csp=policy)

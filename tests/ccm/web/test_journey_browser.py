@@ -73,6 +73,8 @@ def expect_counts(page: Page, steps: dict[str, Any]) -> None:
         for way, taken in counts["ways"].items():
             label = page.locator(f'#journey-svg tspan[data-step="{step}"][data-way="{way}"]')
             expect(label).to_have_text(str(taken))
+            share = page.locator(f'#journey-svg tspan[data-step="{step}"][data-share="{way}"]')
+            expect(share).to_have_text(f"({round(100 * taken / sum(counts['ways'].values()))}%)")
 
 
 def test_the_journey_diagram_shows_live_counts(page: Page, live: LiveService) -> None:

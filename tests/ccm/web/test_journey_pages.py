@@ -128,6 +128,8 @@ def test_the_journey_page_draws_every_step_with_the_api_counts(
     row = f'<code>mail</code></td><td data-label="Reason"><code>{reason}</code></td><td data-label="Runs">1<'
     assert row in skips
     assert re.search(r'data-step="check" data-way="then">4<', svg)  # conversion on the edge's label
+    assert re.search(r'data-step="check" data-share="then">\(67%\)<', svg)  # 4 of 6 took "then"
+    assert re.search(r'data-step="check" data-share="else">\(33%\)<', svg)
 
     polled = client.get("/ui/journeys/mixed/counts")
     assert polled.json() == {"state": "active", "steps": mixed["steps"]}
