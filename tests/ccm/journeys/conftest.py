@@ -23,21 +23,6 @@ from ccm.journeys.engine import JourneyRunner
 from ccm.journeys.models import Enrolment, StepRun
 from tests.ccm.conftest import INVOICE_DATA, Service, ServiceFactory
 
-INVOICE_CHASE: dict[str, Any] = {
-    "key": "invoice-chase",
-    "name": "Invoice chase",
-    "category": "transactional",
-    "trigger": {"event": "invoice_issued"},
-    "reentry": "every_time",
-    "goal": {"event": "invoice_paid", "match": "invoice.number"},
-    "steps": [
-        {"id": "mail", "send": {"template": "invoice", "channel": "email"}},
-        {"id": "wait", "wait": {"duration": "PT48H"}},
-        {"id": "check", "branch": {"if": {"opened": "mail"}, "then": "done", "else": "sms"}},
-        {"id": "sms", "send": {"template": "invoice-reminder", "channel": "sms"}},
-        {"id": "done", "exit": {}},
-    ],
-}
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
