@@ -19,6 +19,7 @@ from ccm.communications.models import Message
 from ccm.database import session_scope
 from ccm.engagement.models import EventType
 from ccm.engagement.service import record_message_event
+from ccm.journeys.demo import INVOICE_CHASE as INVOICE_CHASE  # the definition, re-exported
 from ccm.journeys.engine import JourneyRunner
 from ccm.journeys.models import Enrolment, StepRun
 from tests.ccm.conftest import INVOICE_DATA, Service, ServiceFactory
