@@ -15,7 +15,7 @@ from ccm.database import session_scope
 from ccm.journeys.engine import JourneyRunner
 from ccm.journeys.jobs import schedule as schedule_journey_jobs
 from ccm.runtime import Runtime
-from ccm.scheduling import exclusive
+from ccm.scheduling import every
 from ccm.webhooks.dispatch import Dispatcher
 from ccm.webhooks.receipts import purge_receipts
 
@@ -50,18 +50,8 @@ class BackgroundServices:
             target=self.journeys.run, args=(self.stop_event,), name="ccm-journeys", daemon=True
         )
         self.scheduler = BackgroundScheduler(timezone="UTC")
-        self.scheduler.add_job(
-            exclusive(runtime.engine, "purge-idempotency-keys", purge_idempotency_keys, runtime),
-            "interval",
-            minutes=15,
-            id="purge-idempotency-keys",
-        )
-        self.scheduler.add_job(
-            exclusive(runtime.engine, "purge-webhook-receipts", purge_webhook_receipts, runtime),
-            "interval",
-            hours=1,
-            id="purge-webhook-receipts",
-        )
+        every(self.scheduler, runtime, "purge-idempotency-keys", purge_idempotency_keys, seconds=15 * 60)
+        every(self.scheduler, runtime, "purge-webhook-receipts", purge_webhook_receipts, seconds=3600)
         schedule_archive_jobs(self.scheduler, runtime)
         schedule_campaign_jobs(self.scheduler, runtime)
         schedule_journey_jobs(self.scheduler, runtime)

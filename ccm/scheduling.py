@@ -59,3 +59,13 @@ def exclusive(engine: Engine, name: str, fn: Callable[..., Any], *args: Any) -> 
 
     job.__name__ = job.__qualname__ = name
     return job
+
+
+def every(
+    scheduler: object, runtime: JobRuntime, name: str, fn: Callable[..., Any], *, seconds: float
+) -> None:
+    """Add `fn(runtime)` to an APScheduler scheduler every `seconds`, under `exclusive` (one process at a
+    time). APScheduler's defaults apply: one instance at a time, a backlog of missed runs coalesced into
+    one."""
+    add_job = getattr(scheduler, "add_job")  # noqa: B009 (keeps APScheduler's untyped API at arm's length)
+    add_job(exclusive(runtime.engine, name, fn, runtime), "interval", seconds=seconds, id=name)

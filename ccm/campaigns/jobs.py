@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from ccm.campaigns.fanout import fan_out
 from ccm.campaigns.models import FANNING_OUT, Campaign
 from ccm.database import session_scope, utcnow
-from ccm.scheduling import JobRuntime, exclusive
+from ccm.scheduling import JobRuntime, every
 
 logger = logging.getLogger(__name__)
 JOB_NAME = "campaign-fanout"
@@ -35,12 +35,10 @@ def fan_out_due(runtime: JobRuntime) -> int:
 
 def schedule(scheduler: object, runtime: JobRuntime) -> None:
     """Add the fan-out job to an APScheduler scheduler; one process at a time runs it."""
-    add_job = getattr(scheduler, "add_job")  # noqa: B009 (keeps APScheduler's untyped API at arm's length)
-    add_job(
-        exclusive(runtime.engine, JOB_NAME, fan_out_due, runtime),
-        "interval",
+    every(
+        scheduler,
+        runtime,
+        JOB_NAME,
+        fan_out_due,
         seconds=runtime.settings.campaign_poll_seconds,
-        id=JOB_NAME,
-        max_instances=1,
-        coalesce=True,
     )

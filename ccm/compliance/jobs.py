@@ -10,7 +10,7 @@ from ccm.archiving.vault import ArchiveVault
 from ccm.compliance.audit import AUDIT_CHAIN
 from ccm.compliance.purge import PurgeResult, purge_expired
 from ccm.database import session_scope
-from ccm.scheduling import JobRuntime, exclusive
+from ccm.scheduling import JobRuntime, every
 
 logger = logging.getLogger(__name__)
 
@@ -41,17 +41,18 @@ def purge_archive(runtime: ArchiveJobRuntime) -> PurgeResult:
 
 def schedule(scheduler: object, runtime: ArchiveJobRuntime) -> None:
     """Add the archive's jobs to an APScheduler scheduler."""
-    add_job = getattr(scheduler, "add_job")  # noqa: B009 (keeps APScheduler's untyped API at arm's length)
     settings = runtime.settings
-    add_job(
-        exclusive(runtime.engine, "archive-checkpoint", sign_checkpoints, runtime),
-        "interval",
-        minutes=settings.archive_checkpoint_minutes,
-        id="archive-checkpoint",
+    every(
+        scheduler,
+        runtime,
+        "archive-checkpoint",
+        sign_checkpoints,
+        seconds=settings.archive_checkpoint_minutes * 60,
     )
-    add_job(
-        exclusive(runtime.engine, "archive-purge", purge_archive, runtime),
-        "interval",
-        minutes=settings.archive_purge_interval_minutes,
-        id="archive-purge",
+    every(
+        scheduler,
+        runtime,
+        "archive-purge",
+        purge_archive,
+        seconds=settings.archive_purge_interval_minutes * 60,
     )

@@ -7,7 +7,7 @@ import logging
 from ccm.database import session_scope
 from ccm.journeys.clock import journey_now
 from ccm.journeys.triggers import evaluate
-from ccm.scheduling import JobRuntime, exclusive
+from ccm.scheduling import JobRuntime, every
 
 logger = logging.getLogger(__name__)
 JOB_NAME = "journey-triggers"
@@ -24,12 +24,10 @@ def evaluate_triggers(runtime: JobRuntime) -> int:
 
 def schedule(scheduler: object, runtime: JobRuntime) -> None:
     """Add the trigger job to an APScheduler scheduler; one process at a time runs it."""
-    add_job = getattr(scheduler, "add_job")  # noqa: B009 (keeps APScheduler's untyped API at arm's length)
-    add_job(
-        exclusive(runtime.engine, JOB_NAME, evaluate_triggers, runtime),
-        "interval",
+    every(
+        scheduler,
+        runtime,
+        JOB_NAME,
+        evaluate_triggers,
         seconds=runtime.settings.journey_trigger_seconds,
-        id=JOB_NAME,
-        max_instances=1,
-        coalesce=True,
     )
