@@ -57,14 +57,18 @@ def _babel(filter_name: str, call: Callable[[], str]) -> str:
         raise RenderError(f"{filter_name}: {exc}") from exc
 
 
-@pass_context
-def money(context: Context, value: Any, currency: str) -> str:
-    """`{{ 12.5 | money('EUR') }}`: `€12.50` in en, `12,50 €` in it."""
+def money_text(value: Any, currency: Any, settings: RenderSettings) -> str:
+    """An amount in `currency` as the recipient's locale writes it (the Jinja filter and Typst's copies)."""
     amount = to_decimal(value, "money")
     if not isinstance(currency, str) or not numbers.is_currency(currency.upper()):
         raise RenderError(f"money: unknown currency {currency!r}")
-    locale = _settings(context).locale
-    return _babel("money", lambda: numbers.format_currency(amount, currency.upper(), locale=locale))
+    return _babel("money", lambda: numbers.format_currency(amount, currency.upper(), locale=settings.locale))
+
+
+@pass_context
+def money(context: Context, value: Any, currency: str) -> str:
+    """`{{ 12.5 | money('EUR') }}`: `€12.50` in en, `12,50 €` in it."""
+    return money_text(value, currency, _settings(context))
 
 
 @pass_context
@@ -88,7 +92,11 @@ def percent(context: Context, value: Any, digits: int = 0) -> str:
 @pass_context
 def format_date(context: Context, value: Any, format: str = "medium") -> str:
     """A calendar date in the recipient's locale; datetimes are first moved to their time zone."""
-    settings = _settings(context)
+    return date_text(value, format, _settings(context))
+
+
+def date_text(value: Any, format: str, settings: RenderSettings) -> str:
+    """The `date` filter's string, for callers outside Jinja (Typst's formatted copies)."""
     parsed = to_datetime(value, "date")
     if isinstance(parsed, datetime):
         parsed = parsed.astimezone(settings.timezone).date()
@@ -98,7 +106,11 @@ def format_date(context: Context, value: Any, format: str = "medium") -> str:
 @pass_context
 def format_datetime(context: Context, value: Any, format: str = "medium") -> str:
     """A moment in the recipient's locale and time zone; a bare date means midnight there."""
-    settings = _settings(context)
+    return datetime_text(value, format, _settings(context))
+
+
+def datetime_text(value: Any, format: str, settings: RenderSettings) -> str:
+    """The `datetime` filter's string, for callers outside Jinja (Typst's formatted copies)."""
     parsed = to_datetime(value, "datetime")
     if not isinstance(parsed, datetime):
         parsed = datetime.combine(parsed, time(), tzinfo=settings.timezone)

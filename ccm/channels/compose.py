@@ -31,9 +31,9 @@ from ccm.channels.spec import (
 from ccm.settings import Settings
 from delivery import DkimKeyring, DkimSigner
 
-RENDERER_DISTRIBUTIONS = ("jinja2", "babel", "mjml-python", "css-inline", "weasyprint", "pydyf")
+RENDERER_DISTRIBUTIONS = ("jinja2", "babel", "mjml-python", "css-inline", "weasyprint", "pydyf", "typst")
 """The libraries whose versions shape the bytes: templates, locale data, MJML (MRML), CSS inlining, PDF
-layout and PDF writing."""
+layout and PDF writing (WeasyPrint and pydyf; Typst, which bundles its compiler and fonts)."""
 
 _AssetStamp = tuple[tuple[str, int, int], ...]
 _asset_cache: dict[Path, tuple[_AssetStamp, dict[str, str]]] = {}

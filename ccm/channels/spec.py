@@ -193,6 +193,10 @@ class ChannelSpec:
         where = inner or self.source_field
         return f"{self.key}.{where}" if where else self.key
 
+    def field_of(self, error_field: str | None) -> str:
+        """Where a render error sits: the part field it names (`pdf.typst`), else the source field."""
+        return self.error_field(error_field if error_field in self.part_model.model_fields else None)
+
 
 @dataclass(frozen=True)
 class FormField:

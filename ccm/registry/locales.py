@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from ccm.channels import channel_keys, get_channel, is_channel
 from ccm.channels.library import with_library
 from ccm.errors import Unprocessable
+from ccm.registry.contract_marks import with_contract_marks
 from ccm.registry.models import TemplateVersion
 from renderers.errors import RenderError
 
@@ -116,7 +117,8 @@ def all_sources(parts: Mapping[str, Any], locales: Mapping[str, Any]) -> list[st
 def parts_for_locale(version: TemplateVersion, locale: str | None) -> dict[str, Any]:
     """What every render of `version` for a customer in `locale` uses: sends, checks, previews, re-renders;
     with the version's pinned layout and partial sources beside the parts (`ccm.channels.library`)."""
-    return with_library(localised_parts(version.parts, version.locales or {}, locale), version.library or {})
+    parts = with_library(localised_parts(version.parts, version.locales or {}, locale), version.library or {})
+    return with_contract_marks(parts, version.data_schema)
 
 
 def parts_for_context(version: TemplateVersion, context: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ccm.errors import Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context, customer_context, deep_merge
 from ccm.personalisation.render import as_api_error
 from ccm.registry import service
+from ccm.registry.contract_marks import with_contract_marks
 from ccm.registry.locales import Variants, all_sources, check_locales, localised_parts
 from ccm.registry.models import TemplateVersion
 from ccm.registry.pins import library_for_unsaved
@@ -85,7 +86,9 @@ def load_preview(session: Session, key: str, request: PreviewRequest, settings: 
         assets_dir=settings.assets_dir,
     )
     parts, locales, library = content_to_render(session, version, request)
-    localised = with_library(localised_parts(parts, locales, locale), library)
+    localised = with_contract_marks(
+        with_library(localised_parts(parts, locales, locale), library), version.data_schema
+    )
     return PreviewInput(version, locale, localised, context, options)
 
 
@@ -115,5 +118,5 @@ def render_preview(settings: Settings, loaded: PreviewInput) -> Preview:
                 settings, channel, loaded.parts, loaded.context, loaded.options
             )
         except RenderError as error:
-            raise as_api_error(error, spec.error_field()) from error
+            raise as_api_error(error, spec.field_of(error.field)) from error
     return Preview(loaded.version, loaded.locale, loaded.parts, rendered)

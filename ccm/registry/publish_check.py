@@ -14,6 +14,7 @@ from ccm.errors import Unprocessable
 from ccm.personalisation.context import PREVIEW_CUSTOMER, build_context
 from ccm.personalisation.render import as_api_error, with_stand_ins
 from ccm.registry.contract import validate_data
+from ccm.registry.contract_marks import with_contract_marks
 from ccm.registry.locales import every_locale, posix_locale
 from ccm.registry.models import TemplateVersion, VersionStatus
 from ccm.registry.service import get_version
@@ -34,7 +35,7 @@ def check_publishable(settings: Settings, version: TemplateVersion) -> None:
     customer = {**PREVIEW_CUSTOMER, **(version.sample_data.get("customer") or {})}
     context = with_stand_ins(settings, build_context(customer, version.sample_data))
     for tag, localised in every_locale(version.parts, version.locales or {}):
-        parts = with_library(localised, version.library or {})
+        parts = with_contract_marks(with_library(localised, version.library or {}), version.data_schema)
         options = RenderOptions(
             locale=posix_locale(tag) if tag else str(customer.get("locale") or "en"),
             timezone=str(customer.get("timezone") or "UTC"),
@@ -42,10 +43,11 @@ def check_publishable(settings: Settings, version: TemplateVersion) -> None:
         )
         for channel in channels_of(parts):
             spec = get_channel(channel)
-            where = f"locales.{tag}.{spec.error_field()}" if tag else f"parts.{spec.error_field()}"
             try:
                 render_bounded(settings, channel, parts, context, options)
             except RenderError as error:
+                inner = spec.field_of(error.field)
+                where = f"locales.{tag}.{inner}" if tag else f"parts.{inner}"
                 raise _unpublishable(error, where, tag) from error
 
 

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from ccm.registry.contract_marks import formatted_fields
 from renderers.email import EmailTemplate, check_email_template, render_email
 from renderers.pdf import PdfTemplate, check_pdf_template, render_pdf
 from renderers.sms import render_sms
+from renderers.typst_pdf import TypstTemplate, check_typst_template, render_typst_pdf
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 ASSETS = TEMPLATES / "_assets"
@@ -72,6 +74,12 @@ def test_renders_every_part(key: str) -> None:
         template_pdf = PdfTemplate(html=html, css=part(key, "pdf.css"))
         check_pdf_template(template_pdf)
         pdf = render_pdf(template_pdf, context, locale="it", assets_dir=ASSETS)
+        assert "Müller" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    if (typst := part(key, "pdf.typ")) is not None:
+        marks = formatted_fields(json.loads(part(key, "schema.json") or "{}"))
+        template_typst = TypstTemplate(typst, tuple(marks))
+        check_typst_template(template_typst)
+        pdf = render_typst_pdf(template_typst, context, locale="it", assets_dir=ASSETS)
         assert "Müller" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
 
 
