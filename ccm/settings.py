@@ -114,6 +114,7 @@ class Settings(BaseSettings):
     run_worker: bool = True
     worker_poll_interval: float = Field(default=0.5, gt=0)
     worker_batch_size: int = Field(default=20, ge=1, le=1000)
+    worker_commit_interval_ms: int = Field(default=50, ge=0, le=1000)
     lease_seconds: int = Field(default=120, ge=5)
     max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=5.0, gt=0)
@@ -144,6 +145,7 @@ class Settings(BaseSettings):
     archive_purge_interval_minutes: int = Field(default=60, ge=1)
     campaign_poll_seconds: float = Field(default=5.0, gt=0)
     campaign_batch_size: int = Field(default=500, ge=1, le=10_000)
+    batch_poll_seconds: float = Field(default=2.0, gt=0)
     approval_categories: list[Literal["transactional", "marketing"]] = ["marketing"]
     """Template categories whose versions go live only once a second person approved them (four-eyes);
     the names are the registry's categories (a test keeps the two lists equal)."""

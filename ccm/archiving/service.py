@@ -1,8 +1,8 @@
 """The write and read paths of the archive, as the send pipeline and retrieval use them.
 
-The worker calls `store_payload` (outside any transaction, it is I/O), then `record_archived` inside the
-transaction that records the archiving and starts the hand-off; everything that reads archived bytes uses
-`read_payload`.
+The worker calls `store_payload` (outside any transaction, it is I/O), then `record_archived_many` inside the
+transaction that records the archiving and starts the hand-off (of several messages at once, when its group
+commit gathered several); everything that reads archived bytes uses `read_payload`.
 
 Each message becomes one write-once object `messages/YYYY/MM/<message id>` sealed with its customer's data
 key and kept under retention; the index row records the object's version id (reads always name it) and the
@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
@@ -30,6 +32,7 @@ from ccm.channels.spec import ComposableMessage
 from ccm.database import utcnow
 
 ARCHIVE_KIND = "message"
+ENTRIES: Table = ArchiveEntry.__table__  # type: ignore[attr-defined]
 
 
 class ArchivableMessage(ComposableMessage, Protocol):
@@ -142,7 +145,42 @@ def record_archived(
     session: Session, message: ArchivableMessage, stored: SealedPayload, store_url: str
 ) -> ArchiveEntry:
     """Index the archived object and append it to the store's hash chain, in the caller's transaction."""
-    entry = ArchiveEntry(
+    entry = index_entry(message, stored, store_url)
+    session.add(entry)
+    session.flush()  # a second archiving of the message fails here, before the chain moves
+    record = chain.append(session, store_url, ARCHIVE_KIND, message.id, chain_fields(entry))
+    entry.chain_seq = record.seq
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def record_archived_many(
+    session: Session,
+    archived: Sequence[tuple[ArchivableMessage, SealedPayload]],
+    store_url: str,
+    *,
+    head_hint: tuple[int, str] | None = None,
+) -> tuple[list[ArchiveEntry], tuple[int, str]]:
+    """`record_archived` for several messages in three statements (with a right `head_hint`, see
+    `chain.append_many`): the chain moves first, then one INSERT of the index rows with their positions (a
+    second archiving of a message fails there, and the caller's rollback takes the chain back with it).
+    Returns the entries and the chain's new head."""
+    entries = [index_entry(message, stored, store_url) for message, stored in archived]
+    links = [chain.Link(ARCHIVE_KIND, entry.message_id, chain_fields(entry)) for entry in entries]
+    records, head = chain.append_many(session, store_url, links, head_hint=head_hint)
+    for entry, record in zip(entries, records, strict=True):
+        entry.chain_seq = record.seq
+    session.execute(
+        insert(ENTRIES),
+        [entry.model_dump(exclude={"id"}) for entry in entries],
+    )
+    return entries, head
+
+
+def index_entry(message: ArchivableMessage, stored: SealedPayload, store_url: str) -> ArchiveEntry:
+    """The index row of an archived message (its chain position is set when it is appended)."""
+    return ArchiveEntry(
         message_id=message.id,
         customer_id=message.customer_id,
         channel=message.channel,
@@ -163,13 +201,6 @@ def record_archived(
         key_id=stored.key_id,
         sealed_snapshot=stored.sealed_snapshot,
     )
-    session.add(entry)
-    session.flush()  # a second archiving of the message fails here, before the chain moves
-    record = chain.append(session, store_url, ARCHIVE_KIND, message.id, chain_fields(entry))
-    entry.chain_seq = record.seq
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 def chain_fields(entry: ArchiveEntry) -> dict[str, Any]:

@@ -16,8 +16,10 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
 
 from ccm.communications.models import IdempotencyRecord
 from ccm.database import utcnow
@@ -41,13 +43,22 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_SCOPED = select(IdempotencyRecord).where(
+    IdempotencyRecord.api_key_id == bindparam("api_key_id"), IdempotencyRecord.key == bindparam("key")
+)
+"""An API key's record, built once (its cache key too): the lookup every keyed send makes."""
+
+
 def replay(session: Session, key: str, body_hash: str, *, api_key_id: int | None) -> IdempotencyRecord | None:
     """The stored response for this API key's retry of the same request, or None when the key is new to
     this API key (or expired)."""
-    statement = select(IdempotencyRecord).where(
-        IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key
-    )
-    record = session.exec(statement).first()
+    if api_key_id is None:
+        statement = select(IdempotencyRecord).where(
+            col(IdempotencyRecord.api_key_id).is_(None), IdempotencyRecord.key == key
+        )
+        record = session.exec(statement).first()
+    else:
+        record = session.exec(_SCOPED, params={"api_key_id": api_key_id, "key": key}).first()
     if record is None:
         return None
     if record.expires_at <= utcnow():
@@ -74,26 +85,28 @@ def remember(
     ttl_hours: int,
 ) -> None:
     """Store the response beside the messages; a concurrent twin from the same API key loses on the
-    unique (api_key_id, key)."""
+    unique (api_key_id, key): one `INSERT … ON CONFLICT DO NOTHING` (no savepoint round trips), and no row
+    inserted means the twin got there first."""
     now = utcnow()
-    record = IdempotencyRecord(
-        key=key,
-        api_key_id=api_key_id,
-        request_hash=body_hash,
-        response_status=status,
-        response_body=response,
-        created_at=now,
-        expires_at=now + timedelta(hours=ttl_hours),
-    )
-    try:
-        with session.begin_nested():
-            session.add(record)
-    except IntegrityError:
+    values = {
+        "key": key,
+        "api_key_id": api_key_id,
+        "request_hash": body_hash,
+        "response_status": status,
+        "response_body": response,
+        "created_at": now,
+        "expires_at": now + timedelta(hours=ttl_hours),
+    }
+    connection = session.connection()
+    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    if connection.execute(statement).first() is None:
         raise Conflict(
             "a request with this Idempotency-Key is being processed; retry shortly",
             field="Idempotency-Key",
             code="idempotency_key_in_use",
-        ) from None
+        )
 
 
 def purge_expired(session: Session) -> int:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from ccm.database import CHANNEL_KEY_LENGTH, JSONType, UTCDateTime, utcnow
@@ -15,7 +15,7 @@ from ccm.database import CHANNEL_KEY_LENGTH, JSONType, UTCDateTime, utcnow
 class MessageStatus(StrEnum):
     QUEUED = "queued"
     RENDERING = "rendering"
-    ARCHIVED = "archived"
+    ARCHIVED = "archived"  # an archive-only message (print runs): rendered and archived, never handed off
     SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
@@ -32,14 +32,10 @@ TERMINAL_STATUSES = frozenset(
         MessageStatus.BOUNCED,
         MessageStatus.FAILED,
         MessageStatus.CANCELLED,
+        MessageStatus.ARCHIVED,
     }
 )
-CLAIMABLE_STATUSES = (
-    MessageStatus.QUEUED,
-    MessageStatus.RENDERING,
-    MessageStatus.ARCHIVED,
-    MessageStatus.SENDING,
-)
+CLAIMABLE_STATUSES = (MessageStatus.QUEUED, MessageStatus.RENDERING, MessageStatus.SENDING)
 
 
 class Message(SQLModel, table=True):
@@ -49,6 +45,8 @@ class Message(SQLModel, table=True):
         Index("ix_messages_campaign", "campaign_id", "status"),
         Index("ix_messages_customer_created", "customer_id", "created_at"),
         Index("ix_messages_provider_message_id", "provider_message_id"),
+        Index("ix_messages_batch", "batch_id", "status"),
+        Index("uq_messages_batch_line", "batch_id", "batch_line", "channel", unique=True),  # 0022
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -62,7 +60,10 @@ class Message(SQLModel, table=True):
     status: MessageStatus = Field(sa_column=Column(String(20), nullable=False))
     priority: int = 0
     lane: str = Field(default="transactional", max_length=20)
+    archive_only: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # 0023
     campaign_id: int | None = None
+    batch_id: int | None = None  # a batch run's message (0022), with the input line it came from
+    batch_line: int | None = None
     deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     handoff_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     context: dict[str, Any] = Field(sa_type=JSONType)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from ccm.channels import RenderOptions, deadline_seconds, default_send_channels, get_channel
@@ -35,9 +36,11 @@ from ccm.errors import ApiError, Conflict, NotFound, Unprocessable, error_body
 from ccm.personalisation.context import build_context, context_digest, customer_context
 from ccm.personalisation.render import check_renders, check_renders_each
 from ccm.registry.contract import validate_data
+from ccm.registry.live import live_version
 from ccm.registry.locales import parts_for_locale
 from ccm.registry.models import Category, Template, TemplateVersion
-from ccm.registry.service import channels_for, get_template, require_published
+from ccm.registry.send_contract import require_customer_paths, send_contract
+from ccm.registry.service import channels_for
 from ccm.settings import Settings
 from ccm.validation import is_uuid
 
@@ -66,6 +69,10 @@ class SendPlan:
     channels: list[str] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)
     options: RenderOptions | None = None
+    render_check: bool = True
+    """False when the version's data contract covers every variable its parts read
+    (`ccm.registry.send_contract`): validating the data stood in for rendering, so `check_plan` has
+    nothing to do and the request needs no transaction of its own around a render."""
 
 
 def plan_send(
@@ -84,13 +91,16 @@ def plan_send(
         if previous is not None:
             plan.replay = SendOutcome(previous.response_status, previous.response_body, replayed=True)
             return plan
-    plan.template = get_template(session, request.template)
-    plan.version = require_published(session, plan.template)
+    plan.template, plan.version = live_version(session, request.template)
     plan.customer = customer = get_customer(session, request.customer_id)
     plan.channels = channels_for(plan.version, request.channels, default=default_send_channels)
-    validate_data(plan.version.data_schema, request.data)
+    contract = send_contract(plan.version)
+    validate_data(plan.version.data_schema, request.data, validator=contract.validator)
     require_eligible(session, plan.template, customer, plan.channels, policy_of(settings))
     plan.context = build_context(customer_context(customer), request.data)
+    if contract.covers_parts:
+        require_customer_paths(contract, plan.context, plan.channels)
+        plan.render_check = False
     plan.options = RenderOptions(
         locale=customer.locale, timezone=customer.timezone, assets_dir=settings.assets_dir
     )
@@ -99,18 +109,23 @@ def plan_send(
 
 
 def check_plan(settings: Settings, plan: SendPlan) -> None:
-    """The send-time render check, in the render pool: 422 for a missing variable or a render limit."""
+    """The send-time render check, in the render pool: 422 for a missing variable or a render limit.
+    Nothing to do for a plan whose data contract covers its parts (validated in `plan_send`)."""
     assert plan.template is not None and plan.version is not None and plan.options is not None
+    if not plan.render_check:
+        return
     parts = parts_for_locale(plan.version, plan.options.locale)
     check_renders(settings, plan.template.category, parts, plan.channels, plan.context, plan.options)
 
 
 def check_plans(settings: Settings, plans: list[SendPlan]) -> list[Unprocessable | None]:
-    """The same check for a batch's plans, in one pool call per category: each plan's error, or None."""
+    """The same check for a batch's plans, in one pool call per category: each plan's error, or None
+    (None at once for those whose data contract covers their parts)."""
     by_category: dict[str, list[int]] = {}
     for index, plan in enumerate(plans):
         assert plan.template is not None
-        by_category.setdefault(plan.template.category, []).append(index)
+        if plan.render_check:
+            by_category.setdefault(plan.template.category, []).append(index)
     errors: list[Unprocessable | None] = [None] * len(plans)
     for category, indexes in by_category.items():
         checks = [_check_of(plans[i]) for i in indexes]
@@ -209,15 +224,14 @@ def _deadline_after_due(request: MessageCreate) -> None:
 
 
 def _queue(session: Session, plan: SendPlan, settings: Settings) -> MessagesAccepted:
+    """The rows `create_message` would write, as one INSERT of plain values (no ORM object per message to
+    build and flush: the request's hot path), each with its `queued` event."""
     request, template, version, customer = plan.request, plan.template, plan.version, plan.customer
     assert template is not None and version is not None and customer is not None
     now = utcnow()
     due = max(request.send_at, now) if request.send_at else now
-    queued = []
-    for channel in plan.channels:
-        deadline = request.expires_at or due + timedelta(seconds=deadline_seconds(settings, channel))
-        message = create_message(
-            session,
+    rows = [
+        message_values(
             template=template,
             version=version,
             customer=customer,
@@ -225,10 +239,29 @@ def _queue(session: Session, plan: SendPlan, settings: Settings) -> MessagesAcce
             context=plan.context,
             send_at=request.send_at,
             due=due,
-            deadline=deadline,
+            deadline=request.expires_at or due + timedelta(seconds=deadline_seconds(settings, channel)),
+            now=now,
         )
-        queued.append(QueuedMessage(id=message.id, channel=channel, status=message.status))
-    return MessagesAccepted(messages=queued)
+        for channel in plan.channels
+    ]
+    session.exec(insert(Message), params=rows)
+    detail = queued_event_detail(template, version)
+    for row in rows:
+        record_message_event(
+            session, _Queued(row["id"], row["customer_id"], row["channel"]), EventType.QUEUED, detail
+        )
+    return MessagesAccepted(
+        messages=[QueuedMessage(id=row["id"], channel=row["channel"], status=row["status"]) for row in rows]
+    )
+
+
+@dataclass
+class _Queued:
+    """What the `queued` event needs of a message written as plain values."""
+
+    id: str
+    customer_id: int
+    channel: str
 
 
 def message_values(
@@ -243,8 +276,10 @@ def message_values(
     send_at: datetime | None = None,
     campaign_id: int | None = None,
     now: datetime | None = None,
+    archive_only: bool = False,
 ) -> dict[str, Any]:
-    """The columns of a new outbox row: one definition for single sends and for campaign fan-out."""
+    """The columns of a new outbox row: one definition for single sends and for campaign fan-out (and
+    batch runs, whose `archive_only` documents are rendered and archived, never handed off)."""
     assert customer.id is not None and version.id is not None
     category = Category(template.category)
     created = now or utcnow()
@@ -260,6 +295,7 @@ def message_values(
         "status": MessageStatus.QUEUED.value,
         "priority": PRIORITY[category],
         "lane": category.value,
+        "archive_only": archive_only,
         "campaign_id": campaign_id,
         "context": context,
         "context_sha256": context_digest(context),

@@ -1,15 +1,37 @@
 """Outbox workers: claim due messages from the database, render, archive, hand off, record the outcome.
 
-The database is the queue. A claim is a lease written in the same transaction that selects the rows
-(`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), so any number of workers in any
-number of processes share one table. A worker that dies simply lets its leases expire.
+The database is the queue. A claim is a lease written in the statement that selects the rows (`UPDATE ...
+WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING` the rows on PostgreSQL; SQLite serialises
+writers), so any number of workers in any number of processes share one table, and the claim hands the
+worker everything it reads before rendering (template versions are cached; an archive entry can only exist
+for a message already attempted, so only those are looked up). A worker that dies lets its leases expire.
 
-Each message takes three short transactions: read (and mark `rendering`), archive + mark `sending`
-(the hand-off record), outcome. Rendering, archiving and the hand-off itself run outside transactions.
+Per message, two writes, both through the worker's group commit (`ccm.communications.group_commit`, one
+committer thread per worker process, `CCM_WORKER_COMMIT_INTERVAL_MS`):
 
-Delivery is at-least-once, with one documented window: a worker that dies after the provider accepted a
-message but before the outcome is committed leaves it `sending`; when the lease expires the next worker
-hands it off again and records a `resumed` event (counted in `ccm_resumed_handoffs_total`).
+1. the hand-off record, *urgent*: the message becomes `sending` (one attempt more) in the same transaction
+   as its archive index row and its hash-chain record (`record_archived_many`). The thread waits for this
+   commit before it calls the provider, exactly as before batching, so nothing is handed off unarchived
+   and every hand-off a crash could repeat is on record. The committer writes it as soon as it is free;
+   hand-off records of other threads that arrived meanwhile share the transaction (and one move of the
+   chain head), but it never waits for one that is not there yet: a fast message does not wait on a slow
+   render. An archive-only message ends here, `archived`, with no hand-off at all.
+2. the outcome, *lazy*: `sent`, a retry, `failed` or `bounced`, with its events (and the `archived` event of
+   a message rendered this attempt). The thread does not wait: it is committed at most the interval after
+   it was queued (50 ms by default) or sooner with a full batch, as one UPDATE and one INSERT for all.
+
+Why only these two may be batched: what a crash may lose must be something a retry repairs and may repeat
+no more than before. A hand-off record is never deferred past its provider call (that would let a crash
+hide a hand-off, and send again without the `resumed` event that accounts for it). An outcome that is
+lost leaves its message `sending` under a lease that lapses; the next worker hands it off again and
+records `resumed` (counted in `ccm_resumed_handoffs_total`): the window of the documented duplicate is
+still one provider round trip per message, plus at most the commit interval, and it opens per message
+(only a message whose own hand-off record committed can be repeated). The `archived` event rides with the
+outcome (the archive row and chain record never do); a resumed hand-off writes it if the crash lost it.
+
+Delivery is at-least-once with that one window; each message is processed in its own thread, so a batch
+is a set of unrelated messages that happen to finish together, and a failed batch is retried item by
+item, so one message's error never becomes another's.
 """
 
 from __future__ import annotations
@@ -30,28 +52,31 @@ from typing import Any, Protocol
 from sqlalchemy import case
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from archive import ArchiveError
 from ccm.archiving.models import ArchiveEntry
-from ccm.archiving.service import find_entry, read_payload, record_archived, store_payload
+from ccm.archiving.service import SealedPayload, find_entry, read_payload, store_payload
 from ccm.archiving.vault import ArchiveVault
 from ccm.channels import ComposeContext, get_channel
 from ccm.channels.bounded import compose_bounded, warm_render_pool
 from ccm.channels.compose import render_inputs
+from ccm.communications.group_commit import GroupCommit
 from ccm.communications.models import CLAIMABLE_STATUSES, TERMINAL_STATUSES, Message, MessageStatus
 from ccm.communications.provider_events import suppress_recipient
+from ccm.communications.records import HandOff, OutboxWrites, Outcome
 from ccm.database import session_scope, utcnow
 from ccm.engagement.links import EngagementLinks
-from ccm.engagement.models import EventType
+from ccm.engagement.models import Event, EventType
 from ccm.engagement.service import record_message_event
 from ccm.engagement.tokens import TokenSigner
-from ccm.leases import claim_due
+from ccm.leases import claim_rows
 from ccm.operations import metrics
 from ccm.registry.locales import parts_for_context
 from ccm.registry.models import Category, TemplateVersion
 from ccm.settings import Settings
-from delivery import DeliveryResult, DkimKeyring, Outcome, OutgoingMessage, ProviderRoutes
+from delivery import DeliveryResult, DkimKeyring, OutgoingMessage, ProviderRoutes
+from delivery import Outcome as HandOffOutcome
 from renderers.errors import RenderError, RenderLimitExceeded
 
 logger = logging.getLogger(__name__)
@@ -62,12 +87,16 @@ PREFETCH = 4
 """Messages a lane holds claimed per thread, at most (Celery's prefetch multiplier, same trade-off)."""
 
 
+IDLE_LANE_RECHECK = 0.1
+"""Seconds a lane that had nothing due is left alone while another lane keeps the worker busy (at most ten
+claims a second for it, instead of one per finished message; an idle worker waits the poll interval)."""
+
+
 @dataclass(frozen=True)
-class Claimed:
-    """What the read transaction learned about a message this worker holds."""
+class Held:
+    """A message this worker holds, as its claim returned it, and its archive entry if it has one."""
 
     message: Message
-    parts: dict[str, Any]
     entry: ArchiveEntry | None
 
 
@@ -104,6 +133,15 @@ class Worker:
         links = EngagementLinks(runtime.settings.base_url, runtime.tokens)
         self.compose_context = ComposeContext(runtime.settings, links, runtime.dkim)
         self._versions: dict[int, TemplateVersion] = {}
+        self._held: dict[str, Held] = {}
+        self._idle_until: dict[str, float] = {}
+        writes = OutboxWrites(self.name, runtime.archive.url)
+        self.commits: GroupCommit[HandOff, Outcome] = GroupCommit(
+            runtime.engine,
+            writes.write,
+            interval=self.settings.worker_commit_interval_ms / 1000,
+            max_lazy=self.settings.worker_batch_size,
+        )
 
     def run(self, stop: threading.Event, *, concurrency: int = 1) -> None:
         """Claim and process until `stop` is set. Each lane has its own threads (and render processes) and
@@ -116,6 +154,7 @@ class Worker:
             for lane in lanes
         }
         running: dict[str, set[Future[None]]] = {lane: set() for lane in lanes}
+        self.commits.start()
         try:
             while not stop.is_set():
                 claimed = [self._fill(lane, executors[lane], running, concurrency) for lane in lanes]
@@ -128,16 +167,17 @@ class Worker:
         finally:
             for executor in executors.values():
                 executor.shutdown(wait=True)
+            self.commits.close()
 
     def _fill(
         self, lane: str, executor: ThreadPoolExecutor, running: dict[str, set[Future[None]]], capacity: int
     ) -> int:
         """Once a lane holds no more messages than it has threads, claim up to `PREFETCH` per thread (at
-        most `worker_batch_size`): one claim transaction per several messages (each is a write, and on
+        most `worker_batch_size`): one claim statement per several messages (each is a write, and on
         SQLite every writer waits for the one before), while at most a few messages of this worker wait
         behind a slow render of their own lane. How many it claimed, -1 if claiming failed."""
         running[lane] = {future for future in running[lane] if not future.done()}
-        if len(running[lane]) > capacity:
+        if len(running[lane]) > capacity or time.monotonic() < self._idle_until.get(lane, 0.0):
             return 0
         free = min(PREFETCH * capacity, self.settings.worker_batch_size) - len(running[lane])
         if free <= 0:
@@ -147,6 +187,10 @@ class Worker:
         except Exception:
             logger.exception("claiming messages failed; retrying", extra={"worker": self.name})
             return -1
+        if not claimed and any(running.values()):
+            self._idle_until[lane] = time.monotonic() + min(
+                IDLE_LANE_RECHECK, self.settings.worker_poll_interval
+            )
         running[lane].update(executor.submit(self.process, message_id) for message_id in claimed)
         return len(claimed)
 
@@ -159,19 +203,25 @@ class Worker:
             stop.wait(self.settings.worker_poll_interval)
 
     def run_until_idle(self, *, max_batches: int = 1000) -> int:
-        """Process everything due now (tests, `ccm worker --once`); returns how many were processed."""
+        """Process everything due now (tests, `ccm worker --once`); returns how many were processed, every
+        outcome committed."""
         processed = 0
-        for _ in range(max_batches):
-            claimed = self.claim(self.settings.worker_batch_size)
-            if not claimed:
-                break
-            for message_id in claimed:
-                self.process(message_id)
-            processed += len(claimed)
+        self.commits.start()
+        try:
+            for _ in range(max_batches):
+                claimed = self.claim(self.settings.worker_batch_size)
+                if not claimed:
+                    break
+                for message_id in claimed:
+                    self.process(message_id)
+                processed += len(claimed)
+        finally:
+            self.commits.close()
         return processed
 
     def claim(self, limit: int, *, lanes: Sequence[str] | None = None) -> list[str]:
-        """Lease up to `limit` due messages of `lanes` (default: this worker's), transactional lane first."""
+        """Lease up to `limit` due messages of `lanes` (default: this worker's), transactional lane first;
+        the rows are kept for `process`."""
         lanes = lanes or self.lanes
         now = utcnow()
         due = [col(Message.status).in_(CLAIMABLE_STATUSES), col(Message.next_attempt_at) <= now]
@@ -181,25 +231,38 @@ class Worker:
             (col(Message.status) == MessageStatus.QUEUED, MessageStatus.RENDERING.value),
             else_=col(Message.status),
         )
+        order = [col(Message.priority), col(Message.next_attempt_at)]
         with session_scope(self.runtime.engine) as session:
-            ids: list[str] = claim_due(
+            rows = claim_rows(
                 session,
                 Message,
                 due,
-                [col(Message.priority), col(Message.next_attempt_at)],
+                order,
                 limit,
                 owner=self.name,
                 now=now,
                 lease_until=now + timedelta(seconds=self.settings.lease_seconds),
                 values={"updated_at": now, "status": rendering},
             )
-        return ids
+            entries = self._entries(session, [row.id for row in rows if _handed_off_before(row)])
+        rows.sort(key=lambda row: (row.priority, row.next_attempt_at))
+        for row in rows:
+            self._held[row.id] = Held(row, entries.get(row.id))
+        return [row.id for row in rows]
+
+    def _entries(self, session: Session, message_ids: list[str]) -> dict[str, ArchiveEntry]:
+        """The archive entries of messages handed off before: a message never handed off has none (an entry
+        is committed with the start of a hand-off), so a claim of fresh messages reads nothing more."""
+        if not message_ids:
+            return {}
+        found = session.exec(select(ArchiveEntry).where(col(ArchiveEntry.message_id).in_(message_ids)))
+        return {entry.message_id: entry for entry in found}
 
     def process(self, message_id: str) -> None:
         """Process one held message; on any error (database gone, a bug) requeue it, spending an attempt so
         a message that always fails the same way ends failed, or let the lease lapse."""
         try:
-            self._process(message_id)
+            self._process(message_id, self._held.pop(message_id, None))
         except Exception as error:
             logger.exception("processing failed", extra={"message_id": message_id, "worker": self.name})
             try:
@@ -212,48 +275,61 @@ class Worker:
                     extra={"message_id": message_id, "worker": self.name},
                 )
 
-    def _process(self, message_id: str) -> None:
-        claimed = self._read(message_id)
-        if claimed is None:
+    def _process(self, message_id: str, held: Held | None) -> None:
+        now = utcnow()
+        if held is None or held.message.lease_until is None or held.message.lease_until <= now:
+            held = self._read(message_id)  # claimed elsewhere (a batch run), or held too long to trust
+            if held is None:
+                return
+        message = held.message
+        if message.deadline_at is not None and message.deadline_at <= now:
+            self._fail(message_id, "deadline passed before the message could be handed off")
             return
-        message = claimed.message
-        if claimed.entry is not None:
-            payload = self._read_archived(message, claimed.entry)
-            if payload is None or not self._mark_sending(message_id):
+        if message.status == MessageStatus.SENDING and not self._resume(held):
+            return
+        if held.entry is None:
+            rendered = self._render_and_archive(message)
+            if rendered is not None and not message.archive_only:
+                self._hand_off(message, *rendered)
+            if rendered is not None or (held := self._read(message_id)) is None or held.entry is None:
                 return
-        else:
-            payload = self._render_and_archive(message, claimed.parts)
-            if payload is None:
-                return
-        self._hand_off(message, *payload)
+            message = held.message  # archived after all (the claim could not tell): send those bytes
+        payload = self._read_archived(message, held.entry)
+        if payload is None or not self.commits.urgent(HandOff(message, None)):
+            return
+        if not message.archive_only:
+            self._hand_off(message, *payload, None)
 
-    def _read(self, message_id: str) -> Claimed | None:
-        """Load a held message; fail it when its deadline passed; note a hand-off a dead worker left open."""
+    def _read(self, message_id: str) -> Held | None:
+        """A message this worker holds, read afresh, with its archive entry."""
         with session_scope(self.runtime.engine) as session:
             message = self._owned(session, message_id, lock=False)  # the lease keeps other workers off
             if message is None:
                 return None
-            now = utcnow()
-            if message.deadline_at is not None and message.deadline_at <= now:
-                self._mark_failed(session, message, "deadline passed before the message could be handed off")
-                return None
-            if message.status == MessageStatus.SENDING:
-                metrics.RESUMED_HANDOFFS.labels(message.channel).inc()
-                record_message_event(
-                    session,
-                    message,
-                    EventType.RESUMED,
-                    {"handoff_started_at": str(message.handoff_started_at), "worker": self.name},
-                )
-            entry = find_entry(session, message_id)
-            return Claimed(message, self._parts(session, message), entry)
+            return Held(message, find_entry(session, message_id))
 
-    def _parts(self, session: Session, message: Message) -> dict[str, Any]:
+    def _resume(self, held: Held) -> bool:
+        """A hand-off a dead worker left open: on record as `resumed`, with the `archived` event its lost
+        outcome would have carried. False if the message is no longer this worker's."""
+        message = held.message
+        with session_scope(self.runtime.engine) as session:
+            if self._owned(session, message.id, lock=False) is None:
+                return False
+            metrics.RESUMED_HANDOFFS.labels(message.channel).inc()
+            detail = {"handoff_started_at": str(message.handoff_started_at), "worker": self.name}
+            record_message_event(session, message, EventType.RESUMED, detail)
+            if held.entry is not None and not _has_event(session, message.id, EventType.ARCHIVED):
+                archived = {"sha256": held.entry.sha256, "size": held.entry.size}
+                record_message_event(session, message, EventType.ARCHIVED, archived)
+        return True
+
+    def _parts(self, message: Message) -> dict[str, Any]:
         """The parts of the message's version in its customer's locale; versions are cached, since one that
         messages point at never changes."""
         version = self._versions.get(message.template_version_id)
         if version is None:
-            version = session.get(TemplateVersion, message.template_version_id)
+            with Session(self.runtime.engine, expire_on_commit=False) as session:
+                version = session.get(TemplateVersion, message.template_version_id)
             assert version is not None  # a foreign key; versions are never deleted
             self._versions[message.template_version_id] = version
         return parts_for_context(version, message.context)
@@ -275,10 +351,12 @@ class Worker:
             self._retry_later(message.id, f"archive read failed: {error}")
             return None
 
-    def _render_and_archive(self, message: Message, parts: dict[str, Any]) -> tuple[bytes, str] | None:
-        """Render, archive the exact bytes, then record both and the start of the hand-off in one commit."""
+    def _render_and_archive(self, message: Message) -> tuple[bytes, str, SealedPayload] | None:
+        """Render, archive the exact bytes, then commit the archive records with the start of the hand-off
+        (or, archive-only, the end of the message)."""
         started = time.perf_counter()
         try:
+            parts = self._parts(message)
             composed = compose_bounded(self.settings, message.lane, message, parts, self.compose_context)
         except RenderLimitExceeded as error:
             self._limit_reached(message, error)
@@ -297,38 +375,17 @@ class Worker:
             self._retry_later(message.id, f"archive unavailable, nothing sent: {error}")
             return None
         try:
-            with session_scope(self.runtime.engine) as session:
-                owned = self._owned(session, message.id)
-                if owned is None:
-                    return None
-                record_message_event(
-                    session, owned, EventType.ARCHIVED, {"sha256": stored.sha256, "size": stored.size}
-                )
-                self._start_handoff(session, owned)
-                # last: the chain append locks the chain head until this commit, so keep that short
-                record_archived(session, owned, stored, store.url)
+            if not self.commits.urgent(HandOff(message, stored)):
+                return None
         except IntegrityError:
             return None  # another worker archived it first; its lease wins
-        return composed.payload, composed.content_type
+        if message.archive_only:
+            metrics.MESSAGES_FINISHED.labels(message.channel, "archived").inc()
+        return composed.payload, composed.content_type, stored
 
-    def _mark_sending(self, message_id: str) -> bool:
-        with session_scope(self.runtime.engine) as session:
-            message = self._owned(session, message_id)
-            if message is None:
-                return False
-            self._start_handoff(session, message)
-        return True
-
-    def _start_handoff(self, session: Session, message: Message) -> None:
-        """The hand-off record: committed before the provider is called."""
-        now = utcnow()
-        message.status = MessageStatus.SENDING
-        message.attempts += 1
-        message.handoff_started_at = now
-        message.updated_at = now
-        session.add(message)
-
-    def _hand_off(self, message: Message, data: bytes, content_type: str) -> None:
+    def _hand_off(
+        self, message: Message, data: bytes, content_type: str, stored: SealedPayload | None
+    ) -> None:
         provider = self.runtime.providers.for_message(message.channel, message.category)
         outgoing = OutgoingMessage(
             message_id=message.id,
@@ -357,87 +414,78 @@ class Worker:
                 "duration_ms": round(elapsed * 1000, 2),
             },
         )
-        self._record_result(message.id, result)
+        self.commits.lazy(self._outcome(message, result, stored))
 
-    def _record_result(self, message_id: str, result: DeliveryResult) -> None:
-        with session_scope(self.runtime.engine) as session:
-            message = session.get(Message, message_id, with_for_update=True)
-            if message is None:
-                return
-            for leg in result.failed_legs:  # providers a failover passed over before this outcome
-                detail = {"provider": leg.provider, "reason": leg.reason.value, "detail": leg.detail}
-                record_message_event(session, message, EventType.PROVIDER_FAILED, detail)
-            message.provider = result.provider
-            if result.outcome is Outcome.ACCEPTED:
-                self._mark_sent(session, message, result)
-            elif result.outcome is Outcome.TRANSIENT_ERROR and message.attempts < self.settings.max_attempts:
-                self._schedule_retry(session, message, result.detail)
-            elif result.recipient_rejected:
-                self._mark_bounced(session, message, result)
-            else:
-                self._mark_failed(session, message, result.detail)
+    def _outcome(self, message: Message, result: DeliveryResult, stored: SealedPayload | None) -> Outcome:
+        """What the hand-off ended in, as the changes to commit (the claim's row is one attempt behind)."""
+        attempts = message.attempts + 1
+        events: list[tuple[EventType, dict[str, Any]]] = []
+        if stored is not None:
+            events.append((EventType.ARCHIVED, {"sha256": stored.sha256, "size": stored.size}))
+        for leg in result.failed_legs:  # providers a failover passed over before this outcome
+            detail = {"provider": leg.provider, "reason": leg.reason.value, "detail": leg.detail}
+            events.append((EventType.PROVIDER_FAILED, detail))
+        values: dict[str, Any] = {"provider": result.provider}
+        extra = None
+        if result.outcome is HandOffOutcome.ACCEPTED:
+            values |= self._sent(message, result, events)
+        elif result.outcome is HandOffOutcome.TRANSIENT_ERROR and attempts < self.settings.max_attempts:
+            values |= self._retry(message, attempts, result.detail, events)
+        elif result.recipient_rejected:  # refused because of the address itself: a hard bounce
+            values |= self._failed(message, result.detail, events)
+            values["status"] = MessageStatus.BOUNCED.value
+            bounce = {"provider": result.provider, "detail": result.detail, "bounce": "hard"}
+            events.append((EventType.BOUNCED, bounce))
 
-    def _mark_bounced(self, session: Session, message: Message, result: DeliveryResult) -> None:
-        """Refused at hand-off because of the address itself: a hard bounce, and the address is suppressed."""
-        self._mark_failed(session, message, result.detail)
-        message.status = MessageStatus.BOUNCED
-        session.add(message)
-        record_message_event(
-            session,
-            message,
-            EventType.BOUNCED,
-            {"provider": result.provider, "detail": result.detail, "bounce": "hard"},
-        )
-        suppress_recipient(
-            session, message, reason="hard_bounce", detail=result.detail, source=result.provider
-        )
+            def suppress(session: Session) -> None:
+                suppress_recipient(
+                    session, message, reason="hard_bounce", detail=result.detail, source=result.provider
+                )
 
-    def _mark_sent(self, session: Session, message: Message, result: DeliveryResult) -> None:
-        message.status = MessageStatus.SENT
-        message.provider_message_id = result.provider_message_id
-        message.sent_at = utcnow()
-        message.last_error = None
-        self._release(session, message)
+            extra = suppress
+        else:
+            values |= self._failed(message, result.detail, events)
+        return Outcome(message, values, events, extra)
+
+    def _sent(
+        self, message: Message, result: DeliveryResult, events: list[tuple[EventType, dict[str, Any]]]
+    ) -> dict[str, Any]:
         metrics.MESSAGES_FINISHED.labels(message.channel, "sent").inc()
-        record_message_event(
-            session,
-            message,
-            EventType.SENT,
-            {"provider": result.provider, "provider_message_id": result.provider_message_id},
-        )
+        detail = {"provider": result.provider, "provider_message_id": result.provider_message_id}
+        events.append((EventType.SENT, detail))
+        now = utcnow()
+        return {
+            "status": MessageStatus.SENT.value,
+            "provider_message_id": result.provider_message_id,
+            "sent_at": now,
+            "last_error": None,
+        } | _released(now)
 
-    def _mark_failed(self, session: Session, message: Message, reason: str) -> None:
-        message.status = MessageStatus.FAILED
-        message.last_error = reason
-        self._release(session, message)
+    def _failed(
+        self, message: Message, reason: str, events: list[tuple[EventType, dict[str, Any]]]
+    ) -> dict[str, Any]:
         metrics.MESSAGES_FINISHED.labels(message.channel, "failed").inc()
-        record_message_event(session, message, EventType.FAILED, {"reason": reason})
+        events.append((EventType.FAILED, {"reason": reason}))
+        return {"status": MessageStatus.FAILED.value, "last_error": reason} | _released(utcnow())
 
-    def _schedule_retry(self, session: Session, message: Message, reason: str) -> None:
+    def _retry(
+        self, message: Message, attempts: int, reason: str, events: list[tuple[EventType, dict[str, Any]]]
+    ) -> dict[str, Any]:
         """Back to the queue with exponential backoff and jitter, unless that passes the deadline."""
-        attempts = max(message.attempts, 1)
-        delay = min(self.settings.retry_base_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+        delay = min(self.settings.retry_base_seconds * 2 ** (max(attempts, 1) - 1), MAX_BACKOFF_SECONDS)
         delay *= random.uniform(0.8, 1.2)
-        next_attempt = utcnow() + timedelta(seconds=delay)
+        now = utcnow()
+        next_attempt = now + timedelta(seconds=delay)
         if message.deadline_at is not None and next_attempt >= message.deadline_at:
-            self._mark_failed(session, message, f"{reason} (deadline reached, no more retries)")
-            return
-        message.status = MessageStatus.QUEUED
-        message.last_error = reason
-        message.next_attempt_at = next_attempt
-        self._release(session, message)
-        record_message_event(
-            session,
-            message,
-            EventType.RETRY,
-            {"reason": reason, "attempt": message.attempts, "retry_in_s": round(delay, 1)},
+            return self._failed(message, f"{reason} (deadline reached, no more retries)", events)
+        events.append(
+            (EventType.RETRY, {"reason": reason, "attempt": attempts, "retry_in_s": round(delay, 1)})
         )
-
-    def _release(self, session: Session, message: Message) -> None:
-        message.lease_until = None
-        message.locked_by = None
-        message.updated_at = utcnow()
-        session.add(message)
+        return {
+            "status": MessageStatus.QUEUED.value,
+            "last_error": reason,
+            "next_attempt_at": next_attempt,
+        } | _released(now)
 
     def _retry_later(self, message_id: str, reason: str, *, spend_attempt: bool = False) -> None:
         """A problem on our side: try again later. An archive outage spends no attempt (the deadline bounds
@@ -446,12 +494,14 @@ class Worker:
             message = self._owned(session, message_id)
             if message is None:
                 return
+            events: list[tuple[EventType, dict[str, Any]]] = []
             if spend_attempt:
                 message.attempts += 1
-                if message.attempts >= self.settings.max_attempts:
-                    self._mark_failed(session, message, f"{reason} (after {message.attempts} attempts)")
-                    return
-            self._schedule_retry(session, message, reason)
+            if spend_attempt and message.attempts >= self.settings.max_attempts:
+                values = self._failed(message, f"{reason} (after {message.attempts} attempts)", events)
+            else:
+                values = self._retry(message, message.attempts, reason, events)
+            _apply(session, message, values, events)
 
     def _limit_reached(self, message: Message, error: RenderLimitExceeded) -> None:
         """A render stopped at a limit fails the message, naming the limit; a wall-clock timeout may be a busy
@@ -466,4 +516,33 @@ class Worker:
         with session_scope(self.runtime.engine) as session:
             message = self._owned(session, message_id)
             if message is not None:
-                self._mark_failed(session, message, reason)
+                events: list[tuple[EventType, dict[str, Any]]] = []
+                _apply(session, message, self._failed(message, reason, events), events)
+
+
+def _released(now: Any) -> dict[str, Any]:
+    """The lease given back: the message is another worker's to claim (or nobody's, when final)."""
+    return {"lease_until": None, "locked_by": None, "updated_at": now}
+
+
+def _apply(
+    session: Session, message: Message, values: dict[str, Any], events: list[tuple[EventType, dict[str, Any]]]
+) -> None:
+    """Write an outcome at once, in the caller's transaction (the rare paths before a hand-off)."""
+    for name, value in values.items():
+        setattr(message, name, value)
+    session.add(message)
+    for kind, detail in events:
+        record_message_event(session, message, kind, detail)
+
+
+def _handed_off_before(message: Message) -> bool:
+    """Whether the message may have an archive entry: only a message whose hand-off once started has."""
+    return message.attempts > 0 or message.handoff_started_at is not None
+
+
+def _has_event(session: Session, message_id: str, kind: EventType) -> bool:
+    found = session.exec(
+        select(Event.id).where(col(Event.message_id) == message_id, col(Event.type) == kind).limit(1)
+    ).first()
+    return found is not None

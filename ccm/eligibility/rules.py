@@ -88,11 +88,12 @@ def _suppressed_addresses(
     }
     if not wanted:
         return {}
+    addresses = sorted({address for _, address in wanted})
+    column = col(Suppression.address)
+    matching = column == addresses[0] if len(addresses) == 1 else column.in_(addresses)
     rows = session.exec(
-        select(Suppression.channel, Suppression.address, Suppression.reason).where(
-            col(Suppression.address).in_({address for _, address in wanted})
-        )
-    ).all()
+        select(Suppression.channel, Suppression.address, Suppression.reason).where(matching)
+    ).all()  # a single send's one address: `=`, which skips IN's per-call expansion
     return {(channel, address): reason for channel, address, reason in rows if (channel, address) in wanted}
 
 

@@ -17,6 +17,7 @@ from jsonschema.exceptions import ValidationError as SchemaViolation
 from referencing.exceptions import Unresolvable
 
 from ccm.errors import Unprocessable
+from ccm.registry.contract_marks import check_marks
 from ccm.registry.data_paths import ITEMS, VariablePath, used_variables
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -110,6 +111,7 @@ def check_schema(schema: dict[str, Any]) -> None:
     for ref in _references(schema):
         if not ref.startswith("#"):
             raise _invalid_schema(f"only references inside the schema are allowed ('$ref': {ref!r})")
+    check_marks(schema)
 
 
 def _references(node: Any) -> Iterator[str]:
@@ -129,11 +131,17 @@ def _invalid_schema(problem: str) -> Unprocessable:
 
 
 def data_problems(
-    schema: dict[str, Any], data: Mapping[str, Any], root: str = "data"
+    schema: dict[str, Any],
+    data: Mapping[str, Any],
+    root: str = "data",
+    *,
+    validator: Draft202012Validator | None = None,
 ) -> list[dict[str, str]]:
-    """Every field of `data` the schema refuses, sorted by pointer: `{"field", "pointer", "message"}`."""
+    """Every field of `data` the schema refuses, sorted by pointer: `{"field", "pointer", "message"}`.
+
+    `validator`: the schema's, built once (`ccm.registry.send_contract` keeps one per published version)."""
     try:
-        violations = list(Draft202012Validator(schema).iter_errors(data))
+        violations = list((validator or Draft202012Validator(schema)).iter_errors(data))
     except Unresolvable as error:
         raise _invalid_schema(f"a reference does not resolve: {error}") from None
     found: dict[tuple[str, str], dict[str, str]] = {}
@@ -173,6 +181,7 @@ def validate_data(
     *,
     root: str = "data",
     missing: str = "missing_variable",
+    validator: Draft202012Validator | None = None,
 ) -> None:
     """422 before anything is queued when `data` breaks the version's schema (nothing to check without one).
 
@@ -181,7 +190,7 @@ def validate_data(
     """
     if schema is None:
         return
-    problems = data_problems(schema, data, root)
+    problems = data_problems(schema, data, root, validator=validator)
     if not problems:
         return
     details = problems[:MAX_DETAILS]

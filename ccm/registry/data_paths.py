@@ -9,6 +9,7 @@ undefined`, `is none` or `| default(...)` is optional: the template copes withou
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import nodes
@@ -44,8 +45,24 @@ Scope = dict[str, VariablePath | None]
 """What a name bound in the template stands for: a data path (a loop over one), or None (local)."""
 
 
-def used_variables(sources: list[str]) -> tuple[set[VariablePath], set[VariablePath]]:
-    """(required, optional) data paths over all `sources`; a source that does not parse adds nothing."""
+CUSTOMER = "customer"
+
+
+@dataclass
+class Usage:
+    """What the sources read: data paths (required unless guarded), the customer paths read unguarded
+    (`("customer", "first_name")`), and whether any lookup escapes static analysis (`a[key]`, an attribute
+    of a local or of an expression): then no schema can promise the render finds what it reads."""
+
+    required: set[VariablePath] = field(default_factory=set)
+    optional: set[VariablePath] = field(default_factory=set)
+    customer: set[VariablePath] = field(default_factory=set)
+    opaque: set[str] = field(default_factory=set)
+    """A description of each lookup the walker could not follow, for authors (`a[…]`, `(…).name`)."""
+
+
+def variable_usage(sources: list[str]) -> Usage:
+    """Everything `sources` read, by path; a source that does not parse adds nothing."""
     walker = _Walker()
     for source in sources:
         try:
@@ -53,13 +70,28 @@ def used_variables(sources: list[str]) -> tuple[set[VariablePath], set[VariableP
         except TemplateSyntaxError:
             continue  # refused when the version was saved; nothing to learn from it
         walker.template(tree)
-    return walker.required - walker.optional, walker.optional
+    usage = walker.usage
+    usage.required -= usage.optional
+    return usage
+
+
+def used_variables(sources: list[str]) -> tuple[set[VariablePath], set[VariablePath]]:
+    """(required, optional) data paths over all `sources`."""
+    usage = variable_usage(sources)
+    return usage.required, usage.optional
 
 
 class _Walker:
     def __init__(self) -> None:
-        self.required: set[VariablePath] = set()
-        self.optional: set[VariablePath] = set()
+        self.usage = Usage()
+
+    @property
+    def required(self) -> set[VariablePath]:
+        return self.usage.required
+
+    @property
+    def optional(self) -> set[VariablePath]:
+        return self.usage.optional
 
     def template(self, tree: nodes.Template) -> None:
         defined: Scope = dict.fromkeys(TEXT_ENV.globals)
@@ -67,8 +99,19 @@ class _Walker:
         self.visit(tree, defined)
 
     def record(self, path: VariablePath | None, guarded: bool) -> None:
+        if path and path[0] == CUSTOMER and not guarded:
+            self.usage.customer.add(path)
         if path and path[0] not in SERVICE_SUPPLIED:
             (self.optional if guarded else self.required).add(path)
+
+    def untracked(self, node: nodes.Node, path: VariablePath | None, dynamic: list[nodes.Node]) -> None:
+        """Note a lookup into data (or into a value of unknown origin) the paths cannot describe."""
+        if path is not None and path[0] in SERVICE_SUPPLIED:
+            return
+        if path is None:
+            self.usage.opaque.add(f"line {node.lineno}: a lookup into a local value or an expression")
+        elif dynamic or _numbered(node):
+            self.usage.opaque.add(f"line {node.lineno}: a computed or numbered index into {dotted(path)}")
 
     def visit(self, node: nodes.Node, scope: Scope, guarded: bool = False) -> None:
         handler = getattr(self, f"visit_{type(node).__name__}", None)
@@ -108,6 +151,7 @@ class _Walker:
     def visit_Getattr(self, node: nodes.Getattr, scope: Scope, guarded: bool) -> None:
         path, dynamic = self.path_of(node, scope)
         self.record(path, guarded)
+        self.untracked(node, path, dynamic)
         for child in dynamic:
             self.visit(child, scope)
 
@@ -175,6 +219,21 @@ class _Walker:
             inner.update(_bound(target))
         for child in node.body:
             self.visit(child, inner, guarded)
+
+
+def dotted(path: VariablePath) -> str:
+    """`invoice.lines[].amount`: a path as authors write it."""
+    return ".".join(path).replace(f".{ITEMS}", ITEMS)
+
+
+def _numbered(node: nodes.Node) -> bool:
+    """`a.lines[0]`: an item no schema can promise (an array may be empty)."""
+    while isinstance(node, nodes.Getattr | nodes.Getitem):
+        numbered = isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const)
+        if numbered and isinstance(node.arg.value, int):  # type: ignore[union-attr]
+            return True
+        node = node.node
+    return False
 
 
 def _bound(target: Any) -> Scope:

@@ -36,6 +36,7 @@ from ccm.registry.schemas import (
     VersionDiff,
     VersionSummary,
 )
+from ccm.registry.send_contract import send_contract
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
 Reader = Annotated[ApiKey, Depends(require(Permission.TEMPLATES_READ))]
@@ -67,6 +68,8 @@ def version_detail(session: Session, version: TemplateVersion) -> VersionDetail:
         layout=version.layout,
         partials=version.partials or {},
         history=[Transition.model_validate(t, from_attributes=True) for t in history_of(session, version)],
+        contract_covers_parts=(contract := send_contract(version)).covers_parts,
+        contract_gaps=list(contract.gaps),
     )
 
 

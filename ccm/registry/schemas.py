@@ -96,6 +96,12 @@ class VersionDetail(VersionSummary):
     partials: dict[str, int] = Field(default_factory=dict)
     """The partial versions this version's includes were pinned to when it was saved."""
     history: list[Transition]
+    contract_covers_parts: bool = Field(
+        default=False,
+        description="True: the schema covers every variable the parts read, so sends are checked by "
+        "validating the data (no render at the API); false: each send is also rendered to check it.",
+    )
+    contract_gaps: list[str] = Field(default_factory=list, description="Why the schema does not cover them.")
 
 
 class TemplateOut(BaseModel):

@@ -60,8 +60,9 @@ def test_a_preview_over_a_limit_is_a_422_naming_it(
 
 
 def test_the_send_check_stops_a_burn_before_anything_is_queued(bounded: Service, customer: Any) -> None:
-    template(bounded, "burn", {"sms": {"text": BURN}})
-    response = bounded.send({"template": "burn", "customer_id": "c-1"})
+    # `name`, untyped in the proposed schema, keeps the render check (a covered burn stops at the worker)
+    template(bounded, "burn", {"sms": {"text": BURN + "{{ name }}"}})
+    response = bounded.send({"template": "burn", "customer_id": "c-1", "data": {"name": "Ada"}})
     assert response.status_code == 422
     assert response.json()["error"]["limit"] == "cpu"
     listed = bounded.client.get("/v1/messages", params={"template": "burn"}, headers=bounded.headers())
