@@ -2,6 +2,7 @@
 
 from ccm.access.models import ApiKey, LoginFailure, User, WebSession
 from ccm.archiving.models import ArchiveEntry, ChainHead, ChainRecord, Checkpoint, CustomerKey
+from ccm.batches.models import BatchFailure, BatchPages, BatchRun
 from ccm.campaigns.models import Campaign, CampaignRecipient
 from ccm.communications.models import IdempotencyRecord, Message
 from ccm.compliance.models import AuditRecord
@@ -32,6 +33,9 @@ __all__ = [
     "ApiKey",
     "ArchiveEntry",
     "AuditRecord",
+    "BatchFailure",
+    "BatchPages",
+    "BatchRun",
     "Campaign",
     "CampaignRecipient",
     "ChainHead",

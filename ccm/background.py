@@ -7,6 +7,7 @@ import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from ccm.batches.jobs import schedule as schedule_batch_jobs
 from ccm.campaigns.jobs import schedule as schedule_campaign_jobs
 from ccm.communications.idempotency import purge_expired
 from ccm.communications.worker import Worker
@@ -54,6 +55,7 @@ class BackgroundServices:
         every(self.scheduler, runtime, "purge-webhook-receipts", purge_webhook_receipts, seconds=3600)
         schedule_archive_jobs(self.scheduler, runtime)
         schedule_campaign_jobs(self.scheduler, runtime)
+        schedule_batch_jobs(self.scheduler, runtime)
         schedule_journey_jobs(self.scheduler, runtime)
 
     def _run_worker(self) -> None:

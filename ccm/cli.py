@@ -8,12 +8,16 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from ccm.access.models import Role
 from ccm.logs import configure_logging
 from ccm.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from ccm.communications.worker import Worker
 
 DEMO_KEY_FILE = "demo-admin.key"
 
@@ -90,16 +94,28 @@ def _parser() -> argparse.ArgumentParser:
     templates = commands.add_parser("load-templates", help="load starter templates the registry lacks")
     templates.set_defaults(handler=_load_templates)
 
+    from ccm.batches.cli import add_commands as add_batch_commands
     from ccm.compliance.cli import add_commands as add_archive_commands
     from ccm.customers.cli import add_commands as add_customer_commands
     from ccm.engagement.cli import add_commands as add_tracking_commands
     from ccm.registry.as_code.cli import add_commands as add_template_commands
 
     add_archive_commands(commands)
+    add_batch_commands(commands, worker_factory=batch_worker)
     add_customer_commands(commands)
     add_template_commands(commands)
     add_tracking_commands(commands)
     return parser
+
+
+def batch_worker(settings: Settings) -> tuple[Worker, Callable[[], None]]:
+    """The worker of each `ccm batch run` process, and what closes its runtime (module-level: it crosses to
+    the processes)."""
+    from ccm.communications.worker import Worker
+    from ccm.runtime import Runtime
+
+    runtime = Runtime.build(settings)
+    return Worker(runtime), runtime.close
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
