@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 DEV_STAMP := $(STAMP)-dev
 
-.PHONY: run test lint typecheck install dev system-deps postgres serve clean editor
+.PHONY: run test lint typecheck install dev system-deps postgres serve clean editor bench
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,11 @@ typecheck: $(DEV_STAMP)
 
 test: $(DEV_STAMP) editor system-deps postgres lint typecheck
 	$(BIN)/python -m pytest
+
+## make bench: each workload, ours beside a reference measured in the same run, and their ratio (never fails);
+## make bench QUICK=1: the scaled-down run (aim: under 3 minutes). See benchmarks/README.md.
+bench: $(DEV_STAMP) postgres
+	$(BIN)/python -m benchmarks.bench $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) var/*.db var/archive var/outbox node_modules ccm/web/static/editor ccm/web/static/charts
