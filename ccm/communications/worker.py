@@ -6,16 +6,16 @@ writers), so any number of workers in any number of processes share one table, a
 worker everything it reads before rendering (template versions are cached; an archive entry can only exist
 for a message already attempted, so only those are looked up). A worker that dies lets its leases expire.
 
-Per message, two writes, both through the worker's group commit (`ccm.communications.group_commit`, one
-committer thread per worker process, `CCM_WORKER_COMMIT_INTERVAL_MS`):
+Per message, two writes, both through the worker's group commit (`ccm.communications.group_commit`: one
+commit at a time per worker process, outcomes by a committer thread within `CCM_WORKER_COMMIT_INTERVAL_MS`):
 
 1. the hand-off record, *urgent*: the message becomes `sending` (one attempt more) in the same transaction
    as its archive index row and its hash-chain record (`record_archived_many`). The thread waits for this
    commit before it calls the provider, exactly as before batching, so nothing is handed off unarchived
-   and every hand-off a crash could repeat is on record. The committer writes it as soon as it is free;
-   hand-off records of other threads that arrived meanwhile share the transaction (and one move of the
-   chain head), but it never waits for one that is not there yet: a fast message does not wait on a slow
-   render. An archive-only message ends here, `archived`, with no hand-off at all.
+   and every hand-off a crash could repeat is on record. The thread commits it itself as soon as no other
+   commit of the process runs; hand-off records of other threads that arrived meanwhile share that
+   transaction (and one move of the chain head), but it never waits for one that is not there yet: a fast
+   message does not wait on a slow render. An archive-only message ends here, `archived`, with no hand-off at all.
 2. the outcome, *lazy*: `sent`, a retry, `failed` or `bounced`, with its events (and the `archived` event of
    a message rendered this attempt). The thread does not wait: it is committed at most the interval after
    it was queued (50 ms by default) or sooner with a full batch, as one UPDATE and one INSERT for all.
