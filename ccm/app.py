@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from ccm import health
 from ccm.analytics import routes as analytics
 from ccm.background import BackgroundServices
+from ccm.batches import routes as batches
 from ccm.campaigns import routes as campaigns
 from ccm.channels.bounded import PREVIEW, check_lane, warm_render_pool
 from ccm.communications import confirmation, inbound_sms, webhooks
@@ -84,10 +85,14 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_request_bytes,
-        larger={customer_import.UPLOAD_PATH: settings.max_import_bytes},
+        larger={
+            customer_import.UPLOAD_PATH: settings.max_import_bytes,
+            batches.UPLOAD_PATH: settings.max_import_bytes,
+        },
     )
     app.add_middleware(RefuseNulInUrl)
     for module in (
+        public,  # first: FastAPI tries routers in order, and tracked clicks and opens are the busiest paths
         health,
         operations,
         templates,
@@ -98,6 +103,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         topics,
         segments,
         messages,
+        batches,
         suppressions,
         campaigns,
         journeys,
@@ -107,7 +113,6 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         analytics,
         keys,
         archive,
-        public,
         preferences,
         confirm_page,
         feedback_page,

@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy import BindParameter, ColumnElement, and_
 from sqlmodel import Session, col, select
 
 from ccm.engagement.apple_ranges import stored_ranges
 from ccm.engagement.machines import CLICK_RULES, OPEN_RULES, Hit, Judge, Thresholds, first_reason, is_burst
 from ccm.engagement.models import Event, EventType
-from ccm.engagement.service import MessageIdentity, record_message_event
+from ccm.engagement.service import MessageIdentity, insert_message_event
 from ccm.settings import Settings
 
 BURST = "click_burst"
@@ -43,11 +44,21 @@ def is_machine(detail: dict[str, Any]) -> bool:
     return detail.get("machine") is True
 
 
-def record_click(session: Session, message: TrackedMessage, url: str, hit: Hit, judge: Judge) -> Event:
-    """The click, judged; a burst also marks the message's clicks of the moments before it."""
+def record_click(
+    session: Session,
+    message: TrackedMessage,
+    url: str,
+    hit: Hit,
+    judge: Judge,
+    earlier: list[Event] | None = None,
+) -> str | None:
+    """The click, judged; a burst also marks the message's clicks of the moments before it. `earlier`:
+    those clicks (`is_recent_click(burst_start(hit.at, judge))`) when the caller loaded them with the message,
+    saving a query on the busiest path of the service. The machine rule's reason, None for a person's."""
     reason = first_reason(CLICK_RULES, hit, judge)
     window = judge.thresholds.click_burst
-    earlier = _clicks_since(session, message.id, hit.at - timedelta(seconds=window))
+    if earlier is None:
+        earlier = _clicks_since(session, message.id, burst_start(hit.at, judge))
     seen = [(event.occurred_at, str(event.detail.get("url", ""))) for event in earlier]
     if is_burst(url, hit.at, seen, window):
         reason = reason or BURST
@@ -57,15 +68,25 @@ def record_click(session: Session, message: TrackedMessage, url: str, hit: Hit, 
     return _record(session, message, EventType.CLICKED, {"url": url}, hit.at, reason)
 
 
-def record_open(session: Session, message: TrackedMessage, hit: Hit, judge: Judge) -> Event:
-    """The open, judged: image proxies and Apple's prefetch are recorded as machines'."""
+def record_open(session: Session, message: TrackedMessage, hit: Hit, judge: Judge) -> str | None:
+    """The open, judged: image proxies and Apple's prefetch are recorded as machines'. The machine rule's
+    reason, None for a person's."""
     return _record(session, message, EventType.OPENED, {}, hit.at, first_reason(OPEN_RULES, hit, judge))
 
 
+def burst_start(at: datetime, judge: Judge) -> datetime:
+    """The earliest moment whose clicks count towards a burst with a click at `at`."""
+    return at - timedelta(seconds=judge.thresholds.click_burst)
+
+
+def is_recent_click(since: datetime | BindParameter[Any]) -> ColumnElement[bool]:
+    """An event that is a click at `since` or later (with the message's id: the burst rule's evidence);
+    `since` may be a parameter, for a statement built once."""
+    return and_(col(Event.type) == EventType.CLICKED, col(Event.occurred_at) >= since)
+
+
 def _clicks_since(session: Session, message_id: str, since: datetime) -> list[Event]:
-    statement = select(Event).where(
-        Event.message_id == message_id, Event.type == EventType.CLICKED, col(Event.occurred_at) >= since
-    )
+    statement = select(Event).where(Event.message_id == message_id, is_recent_click(since))
     return list(session.exec(statement).all())
 
 
@@ -80,9 +101,8 @@ def _record(
     detail: dict[str, Any],
     at: datetime,
     reason: str | None,
-) -> Event:
-    event = record_message_event(
-        session, message, kind, detail if reason is None else _machine(detail, reason)
-    )
-    event.occurred_at = at  # the moment the rules judged, so a later burst compares like with like
-    return event
+) -> str | None:
+    # occurred_at: the moment the rules judged, so a later burst compares like with like
+    judged = detail if reason is None else _machine(detail, reason)
+    insert_message_event(session, message, kind, judged, occurred_at=at)
+    return reason
