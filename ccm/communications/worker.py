@@ -15,7 +15,8 @@ commit at a time per worker process, outcomes by a committer thread within `CCM_
    and every hand-off a crash could repeat is on record. The thread commits it itself as soon as no other
    commit of the process runs; hand-off records of other threads that arrived meanwhile share that
    transaction (and one move of the chain head), but it never waits for one that is not there yet: a fast
-   message does not wait on a slow render. An archive-only message ends here, `archived`, with no hand-off at all.
+   message does not wait on a slow render. An archive-only message ends here, `archived`, with no hand-off
+   at all.
 2. the outcome, *lazy*: `sent`, a retry, `failed` or `bounced`, with its events (and the `archived` event of
    a message rendered this attempt). The thread does not wait: it is committed at most the interval after
    it was queued (50 ms by default) or sooner with a full batch, as one UPDATE and one INSERT for all.
