@@ -30,12 +30,19 @@ from ccm.batches.models import BatchFailure, BatchMode, BatchRun, BatchSource, B
 from ccm.channels import deadline_seconds
 from ccm.communications.models import Message
 from ccm.communications.schemas import MessageCreate
-from ccm.communications.service import SendPlan, check_plans, message_values, plan_send, queued_event_detail
+from ccm.communications.service import (
+    SendPlan,
+    check_plans,
+    message_values,
+    plan_send,
+    queued_event_detail,
+    queued_event_values,
+)
 from ccm.customers.models import Customer
 from ccm.customers.segments import get_segment
 from ccm.customers.segments import where as segment_where
 from ccm.database import read_only, session_scope, utcnow
-from ccm.engagement.models import Event, EventType
+from ccm.engagement.models import Event
 from ccm.errors import ApiError
 from ccm.settings import Settings
 
@@ -231,16 +238,7 @@ class _Writes:
             )
             row["batch_id"], row["batch_line"] = self.run.id, document.line
             self.messages.append(row)
-            self.events.append(
-                {
-                    "customer_id": row["customer_id"],
-                    "type": EventType.QUEUED.value,
-                    "message_id": row["id"],
-                    "channel": channel,
-                    "detail": detail,
-                    "occurred_at": self.now,
-                }
-            )
+            self.events.append(queued_event_values(row, detail))
 
     def refuse(self, document: Document, code: str, reason: str) -> None:
         self.failures.append(

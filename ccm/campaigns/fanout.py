@@ -31,12 +31,12 @@ from ccm.campaigns.models import FANNING_OUT, Campaign, CampaignRecipient, Campa
 from ccm.campaigns.timing import local_due, outside_quiet_hours, throttled
 from ccm.channels import RenderOptions, deadline_seconds
 from ccm.communications.models import Message
-from ccm.communications.service import message_values, queued_event_detail
+from ccm.communications.service import message_values, queued_event_detail, queued_event_values
 from ccm.customers.models import Customer
 from ccm.customers.segments import where as segment_where
 from ccm.database import read_only, session_scope, utcnow
 from ccm.eligibility.rules import Recipient, policy_of, refusals
-from ccm.engagement.models import Event, EventType
+from ccm.engagement.models import Event
 from ccm.personalisation.context import build_context, customer_context
 from ccm.personalisation.render import check_renders_each
 from ccm.registry.locales import parts_for_locale
@@ -245,16 +245,7 @@ class Batch:
             now=self.now,
         )
         self.messages.append(row)
-        self.events.append(
-            {
-                "customer_id": row["customer_id"],
-                "type": EventType.QUEUED.value,
-                "message_id": row["id"],
-                "channel": channel,
-                "detail": queued_event_detail(template, version, self.campaign.id),
-                "occurred_at": self.now,
-            }
-        )
+        self.events.append(queued_event_values(row, queued_event_detail(template, version, self.campaign.id)))
         return str(row["id"])
 
     def _insert(self, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:

@@ -317,6 +317,18 @@ def queued_event_detail(
     return detail
 
 
+def queued_event_values(message: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
+    """The `queued` event of a row from `message_values`, for callers that insert many rows at once."""
+    return {
+        "customer_id": message["customer_id"],
+        "type": EventType.QUEUED.value,
+        "message_id": message["id"],
+        "channel": message["channel"],
+        "detail": detail,
+        "occurred_at": message["created_at"],
+    }
+
+
 def create_message(
     session: Session,
     *,
