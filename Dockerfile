@@ -1,11 +1,13 @@
 # ccm: API + web UI + worker. Multi-stage: build wheels with compilers, run on a slim image as a non-root user.
 
-# The template editor's bundle (CodeMirror 6 from npm, see package.json); Node stays in this stage.
+# The template editor's and the analytics charts' bundles (CodeMirror 6, uPlot from npm, see package.json);
+# Node stays in this stage.
 FROM node:20-bookworm-slim AS editor
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY ccm/web/editor ./ccm/web/editor
+COPY ccm/web/charts ./ccm/web/charts
 RUN npm run build
 
 FROM python:3.11-slim-bookworm AS build
@@ -16,6 +18,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY ccm ./ccm
 COPY --from=editor /src/ccm/web/static/editor ./ccm/web/static/editor
+COPY --from=editor /src/ccm/web/static/charts ./ccm/web/static/charts
 COPY renderers ./renderers
 COPY delivery ./delivery
 COPY archive ./archive

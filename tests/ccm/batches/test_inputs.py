@@ -100,7 +100,7 @@ def test_survey_hashes_and_counts_and_refuses_unreadable_inputs(tmp_path: Path) 
 def test_the_shipped_examples_are_valid_inputs() -> None:
     """The README's commands read these files: every line a document without a problem."""
     for name in ("invoices.jsonl", "invoices.csv"):
-        path = PROJECT_ROOT / "examples" / name
+        path = PROJECT_ROOT / "docs" / "examples" / name
         documents = [document for document, _ in read_documents(path, source_of(name), Position())]
         assert documents and all(document.problem is None for document in documents)
         assert all(document.data["invoice"]["lines"] for document in documents)
