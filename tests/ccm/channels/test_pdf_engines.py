@@ -129,7 +129,8 @@ def test_the_starter_typst_invoice_goes_out_through_the_outbox_as_pdf_a(
     service: Service, customer: dict[str, Any], tmp_path: Path
 ) -> None:
     starter = service.client.get("/v1/templates/invoice-typst", headers=service.headers()).json()
-    body = {"template": "invoice-typst", "customer_id": "c-1", "data": starter["latest"]["sample_data"]}
+    data = starter["latest"]["sample_data"]  # the PDF alone (by default it goes attached to the email)
+    body = {"template": "invoice-typst", "customer_id": "c-1", "data": data, "channels": ["pdf"]}
     message_id = send_one(service, body, "typst-1")
     service.work()
 
