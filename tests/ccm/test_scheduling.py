@@ -25,6 +25,7 @@ def test_every_job_is_scheduled_at_its_interval(service: Service) -> None:
         "archive-purge": timedelta(minutes=settings.archive_purge_interval_minutes),
         "campaign-fanout": timedelta(seconds=settings.campaign_poll_seconds),
         "journey-triggers": timedelta(seconds=settings.journey_trigger_seconds),
+        "batch-runs": timedelta(seconds=settings.batch_poll_seconds),
     }
     assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
     assert all(job.func.__name__ == name for name, job in jobs.items())  # the advisory lock's name
