@@ -8,6 +8,7 @@ engine for statements and invoices: a Typst source reading the data from `sys.in
 from __future__ import annotations
 
 import base64
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -92,18 +93,12 @@ def _template(parts: Parts) -> PdfTemplate:
 
 
 def render(parts: Parts, context: dict[str, Any], options: RenderOptions, _tracking: Tracking) -> RenderedPdf:
-    if is_typst(parts):
-        return render_typst_pdf(
-            _typst_template(parts),
-            context,
-            locale=options.locale,
-            timezone=options.timezone,
-            assets_dir=options.assets_dir,
-            pdf_variant=options.pdf_variant,
-            created=options.created,
-        )
-    return render_pdf(
-        _template(parts),
+    engine = (
+        partial(render_typst_pdf, _typst_template(parts))
+        if is_typst(parts)
+        else partial(render_pdf, _template(parts))
+    )
+    return engine(
         context,
         locale=options.locale,
         timezone=options.timezone,
