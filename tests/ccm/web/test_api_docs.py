@@ -55,19 +55,21 @@ def _offline(page: Page, live: LiveService) -> tuple[list[str], list[str]]:
     return refused, complaints
 
 
+RENDER_MS = 30_000
+"""Both viewers fetch and lay out the whole specification (some 150 operations) before showing any: seconds
+on a busy machine, beyond `expect`'s default wait."""
+
+
 @pytest.mark.browser
 def test_swagger_ui_lists_the_operations_offline(page: Page, live: LiveService) -> None:
     refused, complaints = _offline(page, live)
     page.goto("/docs")
-    expect(
-        page.locator(".opblock-summary-path", has_text=re.compile(r"^/v1/messages$")).first
-    ).to_be_visible()
+    expect(page.locator(".opblock-summary-path", has_text=re.compile(r"^/v1/messages$")).first).to_be_visible(
+        timeout=RENDER_MS
+    )
     expect(page.locator(".opblock-summary-path", has_text="/v1/templates/{key}/preview")).to_be_visible()
     expect(page.locator(".validator, .errors-wrapper")).to_have_count(0)
     assert refused == [] and complaints == []
-
-
-RENDER_MS = 30_000
 
 
 @pytest.mark.browser
