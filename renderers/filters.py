@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 
-from babel import dates, numbers
+from babel import Locale, dates, numbers
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from renderers.errors import RenderError
 from renderers.localisation import SETTINGS_KEY, RenderSettings
+
+_T = TypeVar("_T")
 
 
 def _settings(context: Context) -> RenderSettings:
@@ -49,7 +53,7 @@ def to_datetime(value: Any, filter_name: str) -> datetime | date:
     raise RenderError(f"{filter_name}: cannot format {value!r} as a date")
 
 
-def _babel(filter_name: str, call: Callable[[], str]) -> str:
+def _babel(filter_name: str, call: Callable[[], _T]) -> _T:
     """Turn Babel's complaints about a pattern or currency into a RenderError naming the filter."""
     try:
         return call()
@@ -60,9 +64,39 @@ def _babel(filter_name: str, call: Callable[[], str]) -> str:
 def money_text(value: Any, currency: Any, settings: RenderSettings) -> str:
     """An amount in `currency` as the recipient's locale writes it (the Jinja filter and Typst's copies)."""
     amount = to_decimal(value, "money")
-    if not isinstance(currency, str) or not numbers.is_currency(currency.upper()):
+    if not isinstance(currency, str) or not _known_currency(currency.upper()):
         raise RenderError(f"money: unknown currency {currency!r}")
-    return _babel("money", lambda: numbers.format_currency(amount, currency.upper(), locale=settings.locale))
+    code, locale = currency.upper(), settings.locale
+    pattern = _babel("money", lambda: _money_pattern(locale, code))
+    if pattern is None:
+        return _babel("money", lambda: numbers.format_currency(amount, code, locale=locale))
+    return _babel("money", lambda: str(pattern.apply(amount, locale)))
+
+
+@lru_cache(maxsize=512)
+def _known_currency(code: str) -> bool:
+    """Babel builds its set of ~300 codes on every `is_currency` call."""
+    return numbers.is_currency(code)
+
+
+@lru_cache(maxsize=512)
+def _money_pattern(locale: Locale, code: str) -> numbers.NumberPattern | None:
+    """The locale's currency pattern with this currency's symbol and digits written in, which gives
+    `format_currency`'s string: Babel works them out on every call, and the currency's plural name too,
+    whether the pattern shows it or not (2/3 of its time). None for a pattern that shows the name."""
+    pattern: numbers.NumberPattern = copy.copy(locale.currency_formats["standard"])
+    if any("¤¤¤" in affix for affix in (*pattern.prefix, *pattern.suffix)):
+        return None
+    symbol = numbers.get_currency_symbol(code, locale)
+
+    def written(affix: str) -> str:  # Babel's order: the code (`¤¤`) first, then the symbol
+        return affix.replace("¤¤", code).replace("¤", symbol)
+
+    pattern.prefix = (written(pattern.prefix[0]), written(pattern.prefix[1]))
+    pattern.suffix = (written(pattern.suffix[0]), written(pattern.suffix[1]))
+    digits = numbers.get_currency_precision(code)
+    pattern.frac_prec = (digits, digits)
+    return pattern
 
 
 @pass_context

@@ -24,8 +24,9 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +37,7 @@ from renderers.errors import RenderError, RenderLimitExceeded, TemplateSourceErr
 from renderers.limits import check_pdf_pages, pdf_page_limit
 from renderers.localisation import render_settings
 from renderers.pdf import RenderedPdf
+from renderers.typst_document import MAIN, TypstDocument, typst_document
 from renderers.typst_inputs import Mark, typst_inputs
 
 FIELD = "typst"
@@ -54,7 +56,7 @@ VARIANTS: dict[str, Standard] = {
 """WeasyPrint's names of the PDF/A variants (`CCM_PDF_VARIANT`) and Typst's for the same standard."""
 _PAGE_GUARD = "ccm-page-limit"
 _PARSED = "ccm-parsed"
-_WHERE = re.compile(r"__typst_py_bytes__\.typ:(\d+):(\d+)")
+_WHERE = re.compile(r"\bmain\.typ:(\d+):(\d+)")
 _CLOSED_PROXY = "http://127.0.0.1:9"
 _PAGE_TREE = re.compile(rb"<<\s*/Type\s*/Pages\s*/Count\s+(\d+)")
 _PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
@@ -73,11 +75,12 @@ def check_typst_template(template: TypstTemplate) -> None:
     _refuse_packages(template.source)
     try:  # Typst reports syntax errors before it evaluates anything: a first-line panic means it parsed
         source = f'#panic("{_PARSED}")\n{template.source}'  # evaluation stops at once: nothing is fetched,
-        _compile(_compiler(None), source, {}, None, None, offline=False)  # so the process env stays as is
+        document = TypstDocument({MAIN: source.encode("utf-8", "surrogatepass")}, lines_above=1)
+        _compile(_compiler(None), document, None, None, offline=False)  # so the process env stays as is
     except typst.TypstError as error:
         if _PARSED not in str(error):
-            line = _line(error)
-            where = f" (line {line - 1})" if line else ""
+            line = _line(error, 1)
+            where = f" (line {line})" if line else ""
             raise TemplateSourceError(f"Typst: {error.message}{where}", field=FIELD) from None
 
 
@@ -100,12 +103,13 @@ def render_typst_pdf(
     inputs = typst_inputs(context, template.marks, render_settings(locale, timezone))
     limit = pdf_page_limit()
     guard = "" if limit is None else f'\n#context if here().page() > {limit} {{ panic("{_PAGE_GUARD}") }}\n'
+    document = typst_document(template.source + guard, inputs)
     timestamp = None if created is None else _seconds(created)
     standard = VARIANTS[pdf_variant] if pdf_variant else None
     try:
-        data = _compile(_compiler(assets_dir), template.source + guard, inputs, standard, timestamp)
+        data = _compile(_compiler(assets_dir), document, standard, timestamp)
     except typst.TypstError as error:
-        raise _failure(error, limit) from None
+        raise _failure(error, limit, document.lines_above) from None
     pages = _pages(data)
     try:
         check_pdf_pages(pages)
@@ -116,21 +120,30 @@ def render_typst_pdf(
 
 
 def _refuse_packages(source: str) -> None:
-    found = PACKAGE.search(source)
-    if found:
-        line = source.count("\n", 0, found.start()) + 1
+    line = _package_line(source)
+    if line:
         raise UnsafeTemplateError(
             f"package imports are not allowed (line {line}): a template uses only its own files", field=FIELD
         )
+
+
+@lru_cache(maxsize=64)
+def _package_line(source: str) -> int | None:
+    """The line of the first package specifier; a billing run renders one source thousands of times."""
+    found = PACKAGE.search(source)
+    return source.count("\n", 0, found.start()) + 1 if found else None
 
 
 @dataclass
 class _Compiler:
     compiler: typst.Compiler
     lock: threading.Lock
+    sys_inputs: dict[str, str] | None = field(default_factory=dict)
+    """Typst's own `sys.inputs` as last set (None: unknown), kept until a compile sets others."""
 
 
 _compilers: dict[str, _Compiler] = {}
+_by_folder: dict[Path | None, _Compiler] = {}
 _compilers_lock = threading.Lock()
 _empty: Path | None = None
 
@@ -144,7 +157,11 @@ def _empty_folder() -> Path:
 
 
 def _compiler(assets_dir: Path | None) -> _Compiler:
-    """The compiler for this root, made once: fonts are loaded and files cached across renders."""
+    """The compiler for this root, made once: fonts are loaded and files cached across renders (found by
+    the folder as given first: resolving it costs a system call per path step)."""
+    found = _by_folder.get(assets_dir)
+    if found is not None:
+        return found
     root = (assets_dir or _empty_folder()).resolve()
     with _compilers_lock:
         found = _compilers.get(str(root))
@@ -160,6 +177,8 @@ def _compiler(assets_dir: Path | None) -> _Compiler:
                 package_cache_path=packages,
             )
             found = _compilers[str(root)] = _Compiler(compiler, threading.Lock())
+        if assets_dir is None or assets_dir.is_absolute():  # a relative one depends on the working folder
+            _by_folder[assets_dir] = found
         return found
 
 
@@ -172,26 +191,36 @@ def _check_root(root: Path) -> None:
 
 def _compile(
     found: _Compiler,
-    source: str,
-    inputs: dict[str, str],
+    document: TypstDocument,
     standard: Standard | None,
     timestamp: int | None,
     *,
     offline: bool = True,
 ) -> bytes:
-    """Always with `sys_inputs` (a call without them would reuse the previous render's). `offline` points
-    downloads at a closed port through the process environment: a render runs alone in its render process,
-    while the save-time parse check runs in the service's (where other threads read the environment)."""
+    """Typst's own `sys.inputs` are passed only when they differ from the compiler's (a call without them
+    keeps the previous ones; setting them costs ~1 ms, see `renderers.typst_document`). `offline` points
+    downloads at a closed port through the process environment (unless the document can start none): a
+    render runs alone in its render process, while the save-time parse check runs in the service's (where
+    other threads read the environment)."""
     standards: list[Standard] = [standard] if standard else []
-    with found.lock, _offline() if offline else nullcontext(), _cpu_limit_kills():
-        data = found.compiler.compile(
-            input=source.encode("utf-8", "surrogatepass"),
-            format="pdf",
-            sys_inputs=inputs,
-            pdf_standards=standards,  # type: ignore[arg-type]  # a list of these literals, as documented
-            timestamp=timestamp,
-            pdf_tags=False,  # untagged, as WeasyPrint's PDF/A-3b: tags cost ~15% of an invoice
-        )
+    closed = _offline() if offline and not document.self_contained else nullcontext()
+    with found.lock, closed, _cpu_limit_kills():
+        previous, found.sys_inputs = found.sys_inputs, None  # unknown, should the call fail before Typst
+        same = document.sys_inputs == previous
+        files: Any = document.files  # typst-py takes a dict of files too (its stub names paths and bytes)
+        try:
+            data = found.compiler.compile(
+                input=files,
+                format="pdf",
+                sys_inputs=... if same else document.sys_inputs,  # `...`: keep the compiler's
+                pdf_standards=standards,  # type: ignore[arg-type]  # a list of these literals, as documented
+                timestamp=timestamp,
+                pdf_tags=False,  # untagged, as WeasyPrint's PDF/A-3b: tags cost ~15% of an invoice
+            )
+        except typst.TypstError:  # an error of the document's: Typst had taken the inputs before it began
+            found.sys_inputs = document.sys_inputs
+            raise
+        found.sys_inputs = document.sys_inputs
     if not isinstance(data, bytes):  # pragma: no cover - a PDF is one file (images would be one per page)
         raise RenderError("Typst returned no PDF", field=FIELD)
     return data
@@ -230,7 +259,7 @@ def _offline() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _failure(error: typst.TypstError, limit: int | None) -> RenderError:
+def _failure(error: typst.TypstError, limit: int | None, lines_above: int) -> RenderError:
     message = str(error.message)
     if _PAGE_GUARD in message:
         return RenderLimitExceeded(
@@ -240,13 +269,15 @@ def _failure(error: typst.TypstError, limit: int | None) -> RenderError:
         return UnsafeTemplateError(f"package imports are not allowed: {message}", field=FIELD)
     if "escape the project root" in message:
         return UnsafeTemplateError(f"only the template's own files may be read: {message}", field=FIELD)
-    line = _line(error)
+    line = _line(error, lines_above)
     return RenderError(f"Typst: {message}" + (f" (line {line})" if line else ""), field=FIELD)
 
 
-def _line(error: typst.TypstError) -> int | None:
+def _line(error: typst.TypstError, lines_above: int) -> int | None:
+    """The template's line the error points at (none when it lies in another file or above the template)."""
     found = _WHERE.search(str(getattr(error, "diagnostic", "") or ""))
-    return int(found.group(1)) if found else None
+    line = int(found.group(1)) - lines_above if found else 0
+    return line if line > 0 else None
 
 
 def _pages(data: bytes) -> int:

@@ -1,11 +1,15 @@
 """The sandboxed environment: missing-variable paths, sandbox refusals, syntax errors and Babel filters."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
+from babel import numbers
 
 from renderers.environment import TEXT_ENV, check_syntax, render_text
 from renderers.errors import MissingVariableError, RenderError, TemplateSourceError, UnsafeTemplateError
+from renderers.filters import money_text
+from renderers.localisation import render_settings
 
 CONTEXT = {"invoice": {"lines": [{"description": "a"}]}, "customer": {"first_name": "Ann"}}
 
@@ -83,6 +87,16 @@ def test_user_data_cannot_override_render_locale() -> None:
 )
 def test_money(locale: str, expected: str) -> None:
     assert render_text("{{ 12.5 | money('EUR') }}", {}, locale=locale).replace("\xa0", " ") == expected
+
+
+@pytest.mark.parametrize("locale", ["en", "it", "de_CH", "fr", "ar_EG", "ja", "hi", "nl", "sw", "en_IN"])
+def test_money_writes_what_babels_format_currency_writes(locale: str) -> None:
+    """The filter keeps a per-locale pattern with the currency written in; the strings are Babel's."""
+    settings = render_settings(locale, "UTC")
+    for currency in ("EUR", "usd", "JPY", "BHD", "CHF", "INR", "XXX"):
+        for amount in ("0", "-1", "12.5", "1234.5", "-1234567.891", "0.005", "2.675", "1e3"):
+            expected = numbers.format_currency(Decimal(amount), currency.upper(), locale=settings.locale)
+            assert money_text(amount, currency, settings) == expected, (currency, amount)
 
 
 def test_number_and_percent() -> None:

@@ -58,6 +58,44 @@ def test_formatted_copies_follow_the_locale_and_mirror_the_data() -> None:
     assert "€1,234.50 / March 31, 2024 / €2.00" in english
 
 
+def test_sys_reads_as_typsts_own_module() -> None:
+    """The template's `sys` is a module of this render's inputs (`renderers.typst_document`): the same
+    keys and strings as Typst's own `sys.inputs`, its `version`, and importable from."""
+    source = (
+        "#import sys: inputs\n"
+        '#sys.inputs.keys().sorted().join(",") / #type(sys) / #(sys.version >= version(0, 13)) / '
+        '#inputs.locale / #sys.inputs.at("timezone")\n'
+    )
+    text = text_of(render_typst_pdf(TypstTemplate(source), {}, locale="it", timezone="Europe/Rome").data)
+    assert "data,formatted,locale,timezone / module / true / it / Europe/Rome" in text
+
+
+def test_a_module_the_template_imports_reads_the_same_inputs(tmp_path: Path) -> None:
+    """`import` reaches code the template's binding of `sys` does not: Typst's own inputs carry them,
+    set again whenever they differ from the compiler's last (renders of both kinds share a compiler)."""
+    (tmp_path / "parts.typ").write_text(
+        "#let number = json(bytes(sys.inputs.data)).invoice.number\n#let zone = sys.inputs.timezone\n"
+    )
+    imports = TypstTemplate('#import "parts.typ": number, zone\nNumber #number in #zone')
+    for template, number in [
+        (imports, "1"),
+        (imports, "2"),
+        (imports, "2"),
+        (TypstTemplate(READS_DATA), "3"),
+    ] * 2:
+        text = text_of(render_typst_pdf(template, invoice(number=number), assets_dir=tmp_path).data)
+        assert (f"Number {number} in UTC" if template is imports else f"Invoice {number}") in text
+
+
+@pytest.mark.parametrize("above", ["", '#let two = eval("1 + 1")\n'])  # with `eval`: Typst's own inputs
+def test_render_errors_name_the_templates_own_line(above: str) -> None:
+    source = above + "= Title\nSome text\n#nothing-here()\n"
+    with pytest.raises(
+        RenderError, match=rf"unknown variable: nothing-here \(line {above.count(chr(10)) + 3}\)"
+    ):
+        render_typst_pdf(TypstTemplate(source), {}, assets_dir=ASSETS)
+
+
 def test_a_marked_field_that_does_not_format_names_itself() -> None:
     with pytest.raises(RenderError, match=r"invoice\.total: money: cannot format"):
         render_typst_pdf(TypstTemplate(READS_DATA, MARKS), invoice(total="lots"))
@@ -106,8 +144,17 @@ def test_package_imports_are_refused_before_compiling(source: str) -> None:
         assert caught.value.field == "typst"
 
 
-def test_a_package_named_at_run_time_is_not_fetched() -> None:
-    source = '#let name = "@" + "preview/example:0.1.0"\n#import name: add\n#add(1, 2)'
+@pytest.mark.parametrize(
+    "source",
+    [
+        '#let name = "@" + "preview/example:0.1.0"\n#import name: add\n#add(1, 2)',
+        # `eval` and `import` by other names: `std` alone makes the render take the closed proxy
+        '#let run = dictionary(std).at("ev" + "al")\n'
+        '#run("#let n = \\"@\\" + \\"preview/example:0.1.0\\"\\n#im" + "port n: add\\n#add(1, 2)",'
+        ' mode: "markup")',
+    ],
+)
+def test_a_package_named_at_run_time_is_not_fetched(source: str) -> None:
     with pytest.raises(UnsafeTemplateError, match="package imports are not allowed") as caught:
         render_typst_pdf(TypstTemplate(source), {})
     assert "Connection refused" in caught.value.message  # the download went to the closed local proxy
