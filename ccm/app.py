@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
     app.add_middleware(RefuseNulInUrl)
     for module in (
         public,  # first: FastAPI tries routers in order, and tracked clicks and opens are the busiest paths
+        messages,  # next: sends are the busiest API path (matching it behind 45 other routes cost ~7% of one)
         health,
         operations,
         templates,
@@ -102,7 +103,6 @@ def create_app(settings: Settings | None = None, *, background: bool | None = No
         consent,
         topics,
         segments,
-        messages,
         batches,
         suppressions,
         campaigns,

@@ -76,6 +76,7 @@ def measure(quick: bool) -> list[Result]:
             counter = iter(range(10**9))
             for side in (ours, floor):
                 _load(side, 50, counter, keep=False)
+                _settle(side.pid)
             for _ in range(rounds):
                 for side in (ours, floor):
                     _load(side, requests, counter)
@@ -155,6 +156,20 @@ def _load(side: Side, total: int, counter: Iterator[int], keep: bool = True) -> 
         side.wall += time.perf_counter() - started
         side.cpu += _cpu_seconds(side.pid) - cpu
         side.latencies += latencies
+
+
+def _settle(pid: int, timeout: float = 30.0) -> None:
+    """Wait until server `pid` is idle: `ccm serve` warms its render pool in the background after it
+    answers /health (a forkserver importing the renderers, about a second of CPU), a one-off that must not be
+    counted as CPU per request (it was up to ~2 ms of it in a `--quick` run)."""
+    deadline = time.monotonic() + timeout
+    before = _cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _cpu_seconds(pid)
+        if now - before < 0.02:
+            return
+        before = now
 
 
 def _cpu_seconds(pid: int) -> float:

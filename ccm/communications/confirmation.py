@@ -24,7 +24,7 @@ from ccm.engagement.links import LinksDep
 from ccm.errors import Conflict
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
-Sender = Annotated[ApiKey, Depends(require(Permission.MESSAGES_SEND))]
+Sender = Annotated[ApiKey, Depends(require(Permission.MESSAGES_SEND, writes=True))]
 TEMPLATE = "consent-confirmation"
 
 

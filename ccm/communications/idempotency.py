@@ -74,6 +74,15 @@ def replay(session: Session, key: str, body_hash: str, *, api_key_id: int | None
     return record
 
 
+_RECORDS = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_REMEMBER = {
+    dialect: insert(_RECORDS).on_conflict_do_nothing().returning(_RECORDS.c.id)
+    for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+"""The record's `INSERT … ON CONFLICT DO NOTHING RETURNING id` per dialect, built once (values are
+parameters): a statement built per send paid for its construction and cache key on every request."""
+
+
 def remember(
     session: Session,
     *,
@@ -98,10 +107,7 @@ def remember(
         "expires_at": now + timedelta(hours=ttl_hours),
     }
     connection = session.connection()
-    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
-    if connection.execute(statement).first() is None:
+    if connection.execute(_REMEMBER[connection.dialect.name], values).first() is None:
         raise Conflict(
             "a request with this Idempotency-Key is being processed; retry shortly",
             field="Idempotency-Key",

@@ -31,7 +31,7 @@ from ccm.engagement.links import EngagementLinks, LinksDep
 from ccm.engagement.models import Event
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
-Sender = Annotated[ApiKey, Depends(require(Permission.MESSAGES_SEND))]
+Sender = Annotated[ApiKey, Depends(require(Permission.MESSAGES_SEND, writes=True))]
 Reader = Annotated[ApiKey, Depends(require(Permission.MESSAGES_READ))]
 MessageId = Annotated[str, Path(min_length=1, max_length=36)]
 PDF = "application/pdf"

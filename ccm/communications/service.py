@@ -31,7 +31,7 @@ from ccm.customers.service import get_customer
 from ccm.database import utcnow
 from ccm.eligibility.rules import policy_of, require_eligible
 from ccm.engagement.models import EventType
-from ccm.engagement.service import record_message_event
+from ccm.engagement.service import insert_message_event, record_message_event
 from ccm.errors import ApiError, Conflict, NotFound, Unprocessable, error_body
 from ccm.personalisation.context import build_context, context_digest, customer_context
 from ccm.personalisation.render import check_renders, check_renders_each
@@ -45,6 +45,9 @@ from ccm.settings import Settings
 from ccm.validation import is_uuid
 
 PRIORITY = {Category.TRANSACTIONAL: 0, Category.MARKETING: 10}
+INSERT_MESSAGE = insert(Message.__table__)  # type: ignore[attr-defined]
+"""Outbox rows as plain values, built once: a Core insert on the table, not the ORM's bulk insert path
+(and no cache key to compute per send)."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,7 @@ def _deadline_after_due(request: MessageCreate) -> None:
 
 def _queue(session: Session, plan: SendPlan, settings: Settings) -> MessagesAccepted:
     """The rows `create_message` would write, as one INSERT of plain values (no ORM object per message to
-    build and flush: the request's hot path), each with its `queued` event."""
+    build and flush: the request's hot path), each with its `queued` event inserted the same way."""
     request, template, version, customer = plan.request, plan.template, plan.version, plan.customer
     assert template is not None and version is not None and customer is not None
     now = utcnow()
@@ -244,12 +247,11 @@ def _queue(session: Session, plan: SendPlan, settings: Settings) -> MessagesAcce
         )
         for channel in plan.channels
     ]
-    session.exec(insert(Message), params=rows)
+    session.execute(INSERT_MESSAGE, rows)
     detail = queued_event_detail(template, version)
     for row in rows:
-        record_message_event(
-            session, _Queued(row["id"], row["customer_id"], row["channel"]), EventType.QUEUED, detail
-        )
+        queued = _Queued(row["id"], row["customer_id"], row["channel"])
+        insert_message_event(session, queued, EventType.QUEUED, detail, occurred_at=row["created_at"])
     return MessagesAccepted(
         messages=[QueuedMessage(id=row["id"], channel=row["channel"], status=row["status"]) for row in rows]
     )

@@ -45,7 +45,7 @@ from ccm.compliance.search import ArchiveQuery
 from ccm.compliance.verify import Issue, verify_archive, verify_entry
 from ccm.customers.service import get_customer
 from ccm.database import session_scope
-from ccm.dependencies import EngineDep, SessionDep, SettingsDep, get_caller, require
+from ccm.dependencies import EngineDep, SessionDep, SettingsDep, get_caller, permitted
 from ccm.engagement.models import Event
 from ccm.errors import ApiError, Forbidden, Gone, ServiceUnavailable, Unprocessable
 
@@ -91,7 +91,6 @@ def log_refusal(request: Request, session: Session, engine: Engine, caller: ApiK
 
 def audited(permission: Permission) -> Callable[..., ApiKey]:
     """`require(permission)`, with each refusal audited: who tried to reach the archive matters too."""
-    check = require(permission)
 
     def guard(
         request: Request,
@@ -100,7 +99,7 @@ def audited(permission: Permission) -> Callable[..., ApiKey]:
         caller: Annotated[ApiKey, Depends(get_caller)],
     ) -> ApiKey:
         try:
-            return check(caller)
+            return permitted(caller, permission)
         except Forbidden:
             log_refusal(request, session, engine, caller)
             raise

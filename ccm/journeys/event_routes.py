@@ -17,7 +17,7 @@ from ccm.journeys.events import post_event
 from ccm.journeys.schemas import EnrolmentRef, EventAccepted, EventCreate
 
 router = APIRouter(prefix="/v1/events", tags=["journeys"])
-Sender = Annotated[ApiKey, Depends(require(Permission.MESSAGES_SEND))]
+Sender = Annotated[ApiKey, Depends(require(Permission.MESSAGES_SEND, writes=True))]
 
 
 @router.post(

@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from ccm.access.identity import SYSTEM_IDENTITY
 from ccm.access.models import Role
+from ccm.access.service import authenticate, revoke_api_key
 from ccm.database import session_scope
 from ccm.personalisation import render
 from ccm.registry import workflow
@@ -159,3 +160,25 @@ def test_an_accepted_send_is_one_transaction_of_few_statements(
     assert service.send(INVOICE, key="inv-2").status_code == 202
     assert database_work["statements"] <= STATEMENTS_PER_SEND
     assert database_work["commits"] == 1
+
+
+def test_a_send_checks_its_key_in_its_own_unit_of_work(service: Service, customer: dict[str, Any]) -> None:
+    """One connection per send: the API key is looked up in the request's session (it was a second, read-only
+    session and connection), and a revoked key is still refused on the very next send."""
+    checkouts: list[object] = []
+
+    def checked_out(*_args: Any) -> None:
+        checkouts.append(object())
+
+    assert service.send(INVOICE, key="warm-up").status_code == 202
+    event.listen(service.runtime.engine, "checkout", checked_out)
+    try:
+        assert service.send(INVOICE, key="inv-3").status_code == 202
+    finally:
+        event.remove(service.runtime.engine, "checkout", checked_out)
+    assert len(checkouts) == 1
+    with session_scope(service.runtime.engine) as session:  # as another process would
+        admin = authenticate(session, service.keys[Role.ADMIN])
+        assert admin is not None and admin.id is not None
+        revoke_api_key(session, admin.id)
+    assert service.send(INVOICE, key="inv-4").status_code == 401
