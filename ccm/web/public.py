@@ -50,6 +50,7 @@ from ccm.operations.metrics import TRACKED
 from ccm.settings import Settings
 from ccm.web.public_text import wording_for
 from ccm.web.rendering import render_page
+from ccm.web.tracking_route import tracking
 
 router = APIRouter(tags=["engagement"])
 Token = Annotated[str, Path(min_length=10, max_length=4096)]
@@ -106,10 +107,14 @@ def _hit(request: Request, message: TrackedMessage, at: datetime | None = None) 
 # The tracking endpoints open their unit of work themselves (`session_scope`: committed before the answer,
 # rolled back on any error, as `SessionDep` would) rather than take `SessionDep`: that dependency is a
 # generator FastAPI enters and leaves in two more trips through its thread pool, which on these, the
-# busiest paths of the service, cost about as much CPU as the click's own statements.
+# busiest paths of the service, cost about as much CPU as the click's own statements. They are served by
+# `TrackingRoute` (`ccm.web.tracking_route`): documented and validated as declared, but called without
+# FastAPI's dependency solver, so they may take only the token, the request and runtime parts.
 
 
-@router.get("/t/c/{token}", response_class=RedirectResponse, status_code=302, responses={404: {}})
+@tracking(
+    router, "GET", "/t/c/{token}", response_class=RedirectResponse, status_code=302, responses={404: {}}
+)
 def click(
     token: Token, request: Request, tokens: TokensDep, engine: EngineDep, settings: SettingsDep
 ) -> RedirectResponse:
@@ -120,7 +125,7 @@ def click(
     return RedirectResponse(url, status_code=302, headers=NO_STORE)
 
 
-@router.head("/t/c/{token}", response_class=Response, responses={404: {}})
+@tracking(router, "HEAD", "/t/c/{token}", response_class=Response, responses={404: {}})
 def click_probe(
     token: Token, request: Request, tokens: TokensDep, engine: EngineDep, settings: SettingsDep
 ) -> Response:
@@ -174,7 +179,13 @@ def _tracked_for(tokens: TokenSigner, session: Session, purpose: TokenPurpose, t
     return _Tracked(*row)
 
 
-@router.get("/t/o/{token}", response_class=Response, responses={200: {"content": {"image/gif": {}}}, 404: {}})
+@tracking(
+    router,
+    "GET",
+    "/t/o/{token}",
+    response_class=Response,
+    responses={200: {"content": {"image/gif": {}}}, 404: {}},
+)
 def open_pixel(
     token: Token, request: Request, tokens: TokensDep, engine: EngineDep, settings: SettingsDep
 ) -> Response:
