@@ -74,8 +74,12 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
+## The suite in PYTEST_WORKERS processes (pytest-xdist; each its own databases and loopback servers): much of
+## it waits on servers, subprocesses and clocks rather than the CPU, so more processes than cores pay off.
+PYTEST_WORKERS ?= 4
+
 test: $(DEV_STAMP) editor system-deps postgres lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 ## make bench: each workload, ours beside a reference measured in the same run, and their ratio (never fails);
 ## make bench QUICK=1: the scaled-down run (aim: under 3 minutes). See benchmarks/README.md.
