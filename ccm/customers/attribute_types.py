@@ -89,10 +89,11 @@ def from_text(declared: Declared | None, text: str) -> Any:
 
 def _number(text: str) -> Any:
     cleaned = text.strip()
-    try:
-        return int(cleaned)
-    except ValueError:
-        pass
+    if "." not in cleaned:  # `int` refuses every text with a dot: skip its exception for a decimal
+        try:
+            return int(cleaned)
+        except ValueError:
+            pass
     try:
         number = float(cleaned)
     except ValueError:

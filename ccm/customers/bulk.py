@@ -2,7 +2,7 @@
 
 Rows arrive as `service.stored_values` made them (so a single `PUT` and an import validate and store a
 record alike); this module only decides insert or update by external id and writes each group with one
-executemany.
+executemany — or, on PostgreSQL, lets `bulk_postgres` decide the same with one `COPY` and two statements.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam
 from sqlmodel import Session, col, select
 
+from ccm.customers.bulk_postgres import copy_chunk
 from ccm.customers.models import Customer
 
 CUSTOMERS: Table = Customer.__table__  # type: ignore[attr-defined]
@@ -20,13 +21,15 @@ CUSTOMERS: Table = Customer.__table__  # type: ignore[attr-defined]
 def write_chunk(session: Session, rows: list[tuple[str, dict[str, Any]]]) -> int:
     """Upsert (external id, stored values) rows; a repeated id's last row wins. Returns how many were new."""
     latest = dict(rows)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return copy_chunk(connection, latest)
     existing = _ids(session, list(latest))
     inserts = [
         {**values, "external_id": e, "created_at": values["updated_at"]} for e, values in latest.items()
     ]
     inserts = [row for row in inserts if row["external_id"] not in existing]
     updates = [{**values, "_id": existing[e]} for e, values in latest.items() if e in existing]
-    connection = session.connection()
     if inserts:
         connection.execute(CUSTOMERS.insert(), inserts)
     if updates:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ccm.customers.attribute_types import Declarations, from_text
+from ccm.customers.attribute_types import Declarations, Declared, from_text
 
 Format = Literal["csv", "jsonl"]
 FIELDS = ("external_id", "email", "phone", "locale", "timezone")
@@ -83,6 +83,7 @@ def _header(reader: Any) -> list[str]:
 
 
 def _csv_rows(reader: Any, header: list[str], declared: Declarations) -> Iterator[SourceRow]:
+    columns = [(name, name in FIELDS, declared.get(name)) for name in header]  # each column's reading, once
     while True:
         line = reader.line_num + 1
         try:
@@ -93,20 +94,24 @@ def _csv_rows(reader: Any, header: list[str], declared: Declarations) -> Iterato
             yield SourceRow(line, None, f"unreadable CSV: {error}")
             continue
         if cells:
-            yield _csv_row(line, header, cells, declared)
+            yield _csv_row(line, columns, cells)
 
 
-def _csv_row(line: int, header: list[str], cells: list[str], declared: Declarations) -> SourceRow:
-    if len(cells) != len(header):
-        return SourceRow(line, None, f"the row has {len(cells)} cells, the header {len(header)}")
+Column = tuple[str, bool, Declared | None]
+"""A header name, whether it is a customer field (else an attribute), and the attribute's declaration."""
+
+
+def _csv_row(line: int, columns: list[Column], cells: list[str]) -> SourceRow:
+    if len(cells) != len(columns):
+        return SourceRow(line, None, f"the row has {len(cells)} cells, the header {len(columns)}")
     data: dict[str, Any] = {}
     attributes: dict[str, Any] = {}
-    for name, cell in zip(header, cells, strict=True):
+    for (name, field, declared), cell in zip(columns, cells, strict=True):
         if cell == "":
             continue  # an empty cell: the field or attribute is absent
-        if name in FIELDS:
+        if field:
             data[name] = cell
         else:
-            attributes[name] = from_text(declared.get(name), cell)
+            attributes[name] = from_text(declared, cell)
     data["attributes"] = attributes
     return SourceRow(line, data)

@@ -13,11 +13,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, fie
 
 from ccm.channels import get_channel
 from ccm.channels.parts import ChannelKey
-from ccm.customers import email_domains
+from ccm.customers import email_domains, phone_validity
 from ccm.engagement.schemas import EngagementSummary, TimelineEvent
 from ccm.validation import Identifier, JsonObject
 
 email_domains.install()  # `EmailStr` below checks each domain once, not once per address
+phone_validity.install()  # `normalise_phone` matches precompiled patterns
 
 
 def _suppressible(channel: str) -> str:
@@ -29,6 +30,10 @@ def _suppressible(channel: str) -> str:
 SuppressibleChannel = Annotated[ChannelKey, AfterValidator(_suppressible)]
 
 
+PHONE_LIMIT = 20
+"""The longest phone value a body may send (E.164 is at most 16 characters; spaces and dashes may be sent)."""
+
+
 def normalise_phone(value: str) -> str:
     """E.164 or nothing: the number must carry its country code and be a possible number."""
     if not value.startswith("+"):
@@ -37,7 +42,7 @@ def normalise_phone(value: str) -> str:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as error:
         raise ValueError(f"phone is not a valid number: {error}") from None
-    if not phonenumbers.is_valid_number(number):
+    if not phone_validity.is_valid_number(number):
         raise ValueError("phone is not a valid number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -72,7 +77,7 @@ class CustomerUpsert(BaseModel):
     # (the service lower-cases it). Punycode and SMTPUTF8 are the wire's business (renderers.mime,
     # delivery.smtp).
     email: Annotated[EmailStr, Field(max_length=320)] | None = None
-    phone: Annotated[str, Field(max_length=20)] | None = None
+    phone: Annotated[str, Field(max_length=PHONE_LIMIT)] | None = None
     locale: Annotated[str, Field(max_length=35)] = "en"
     timezone: Annotated[str, Field(max_length=64)] = "UTC"
     attributes: JsonObject = Field(default_factory=dict)
