@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ccm.archiving.crypto import KeyDestroyed, decode_key, new_data_key, unwrap, wrap
 from ccm.archiving.models import CustomerKey
@@ -39,6 +40,42 @@ class Keyring:
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return key_id, key
+
+    def prefetch(self, customer_ids: Iterable[int]) -> None:
+        """Cache the data keys of these customers in one transaction (one SELECT, one INSERT of the missing
+        ones), so a worker's claimed batch costs one round of key look-ups instead of one transaction per
+        new customer. Best effort: a key it could not load or create (destroyed, or created concurrently)
+        is left to `data_key`, which decides as before."""
+        now = time.monotonic()
+        with self._lock:
+            wanted = {
+                customer_id
+                for customer_id in customer_ids
+                if (cached := self._cache.get(customer_id)) is None or now - cached[0] >= CACHE_SECONDS
+            }
+        if not wanted:
+            return
+        found: dict[int, tuple[str, bytes]] = {}
+        try:
+            with session_scope(self._engine) as session:
+                rows = session.exec(select(CustomerKey).where(col(CustomerKey.customer_id).in_(wanted)))
+                for row in rows:
+                    if row.wrapped_key is not None:
+                        found[row.customer_id] = (row.key_id, self._unwrap(row))
+                    wanted.discard(row.customer_id)  # a destroyed key is never replaced here
+                created = {customer_id: new_data_key() for customer_id in sorted(wanted)}
+                for customer_id, (key_id, key) in created.items():
+                    wrapped = wrap(self._master, key_id, key)
+                    session.add(CustomerKey(customer_id=customer_id, key_id=key_id, wrapped_key=wrapped))
+        except IntegrityError:
+            created = {}  # another worker created one of them meanwhile: `data_key` reads theirs
+        found |= created
+        with self._lock:
+            for customer_id, (key_id, key) in found.items():
+                self._cache[customer_id] = (now, key_id, key)
+                self._cache.move_to_end(customer_id)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
 
     def forget(self, customer_id: int) -> None:
         with self._lock:

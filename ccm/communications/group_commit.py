@@ -7,7 +7,8 @@ by then in one transaction and wakes their threads. So batches form only under l
 message pays no hop to another thread, and a fast message never waits for a slow render: nothing holds a
 batch open for an item that is not there yet. A *lazy* one (an outcome, recorded after the hand-off)
 returns at once; the committer thread commits it at most `interval` after it was queued, or as soon as
-`max_lazy` are waiting, and an urgent commit takes along the lazy items that are due.
+`max_lazy` are waiting, and an urgent commit takes along every lazy item queued by then (the outcomes of a
+busy worker then cost no transaction of their own, and are on record sooner, never later).
 
 Without a running thread (`start` not called) every item is written at once in the caller's thread, so
 code that processes one message synchronously (`ccm batch run`'s pool) sees it finished on return.
@@ -126,11 +127,12 @@ class GroupCommit(Generic[U, L]):
                 self._flush()
 
     def _flush(self) -> None:
-        """Write every queued urgent item and the lazy ones that are due; the caller holds `_leader`."""
+        """Write every queued urgent item with every queued lazy one (only the due lazy ones when there is no
+        urgent item: the committer waits for more to share its transaction); the caller holds `_leader`."""
         with self._cond:
             urgent, self._urgent = self._urgent, []
             lazy: list[L] = []
-            if self._lazy_due():
+            if urgent or self._lazy_due():  # a transaction is paid for anyway: no outcome waits longer
                 lazy, self._lazy = self._lazy, []
         if not urgent and not lazy:
             return

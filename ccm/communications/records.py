@@ -51,12 +51,18 @@ class Outcome:
 
 
 class OutboxWrites:
-    """The write function of one worker's group commit; remembers the archive chain's head it last left."""
+    """The write function of one worker's group commit; remembers the archive chain's head it last left.
+
+    That head is passed on as a hint (`chain.append_many`) only while it keeps being right, i.e. while no
+    other process appended between two of ours: with several worker processes the head has usually moved,
+    and a stale hint costs a statement that waits for the head's row lock only to update nothing."""
 
     def __init__(self, owner: str, store_url: str) -> None:
         self.owner = owner
         self.store_url = store_url
         self.head: tuple[int, str] | None = None
+        self.hint_holds = True
+        """Whether the chain was, at our last append, where our append before had left it."""
 
     def write(self, session: Session, handoffs: Sequence[HandOff], outcomes: Sequence[Outcome]) -> Written:
         """Outcomes, then hand-off records, then their events, and the archive chain last: its head is the
@@ -77,10 +83,13 @@ class OutboxWrites:
         on_commit = None
         archived = [(h.message, h.stored) for h in handoffs if h.message.id in owned and h.stored is not None]
         if archived:
-            _, head = record_archived_many(session, archived, self.store_url, head_hint=self.head)
+            hint = self.head if self.hint_holds else None
+            _, head = record_archived_many(session, archived, self.store_url, head_hint=hint)
+            followed = self.head is not None and head[0] - len(archived) == self.head[0]
 
             def remember() -> None:
                 self.head = head
+                self.hint_holds = followed
 
             on_commit = remember
         return Written([h.message.id in owned for h in handoffs], on_commit)

@@ -19,7 +19,8 @@ commit at a time per worker process, outcomes by a committer thread within `CCM_
    at all.
 2. the outcome, *lazy*: `sent`, a retry, `failed` or `bounced`, with its events (and the `archived` event of
    a message rendered this attempt). The thread does not wait: it is committed at most the interval after
-   it was queued (50 ms by default) or sooner with a full batch, as one UPDATE and one INSERT for all.
+   it was queued (50 ms by default), sooner with a full batch or with the next hand-off record this process
+   commits (then in that transaction, at no extra commit), as one UPDATE and one INSERT for all.
 
 Why only these two may be batched: what a crash may lose must be something a retry repairs and may repeat
 no more than before. A hand-off record is never deferred past its provider call (that would let a crash
@@ -249,7 +250,18 @@ class Worker:
         rows.sort(key=lambda row: (row.priority, row.next_attempt_at))
         for row in rows:
             self._held[row.id] = Held(row, entries.get(row.id))
+        self._prefetch_keys([row.customer_id for row in rows if row.id not in entries])
         return [row.id for row in rows]
+
+    def _prefetch_keys(self, customer_ids: list[int]) -> None:
+        """The data keys the claimed messages will be sealed with, in one transaction for the batch rather
+        than one per new customer; a failure here only means each message looks its key up itself."""
+        if not customer_ids:
+            return
+        try:
+            self.runtime.archive.keyring.prefetch(customer_ids)
+        except Exception:
+            logger.warning("prefetching data keys failed", exc_info=True, extra={"worker": self.name})
 
     def _entries(self, session: Session, message_ids: list[str]) -> dict[str, ArchiveEntry]:
         """The archive entries of messages handed off before: a message never handed off has none (an entry
