@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
+from ccm.customers import bulk, importing
 from ccm.customers.import_readers import UsageError
 from ccm.customers.importing import ImportOptions, import_file, report_path
 from tests.ccm.conftest import Service
@@ -226,3 +229,90 @@ def test_an_imported_row_is_decided_and_stored_as_a_put_would(service: Service, 
             assert put.status_code == 422 and imported is None, body
             assert refused[f"imp-{n}"] == put.json()["error"]["field"]
     assert 0 < result.rejected < result.rows == len(SAME_AS_PUT)
+
+
+def stored_rows(service: Service) -> list[tuple[str, Any]]:
+    with engine_of(service).connect() as connection:
+        rows = connection.execute(text("SELECT external_id, attributes FROM customers ORDER BY id")).all()
+    return [(external_id, json.loads(raw) if isinstance(raw, str) else raw) for external_id, raw in rows]
+
+
+def test_rows_across_chunks_keep_their_order_and_the_last_of_an_id_wins(
+    service: Service, tmp_path: Path
+) -> None:
+    """Over many chunks no row is lost, reordered or reported out of turn, a repeated id keeps its last
+    row's values and its first row's place, and the progress callback sees each chunk as it is written."""
+    declare(service, "score", "number")
+    lines = ["external_id,score"]
+    for i in range(40):
+        lines.append(f"o{i % 25},{'bad' if i % 7 == 3 else i}")  # rows 25-39 repeat ids of earlier chunks
+    path = write(tmp_path, "customers.csv", "\n".join(lines) + "\n")
+    progress: list[int] = []
+
+    result = import_file(engine_of(service), path, ImportOptions(chunk=3, progress=progress.append))
+
+    valid = [i for i in range(40) if i % 7 != 3]
+    first_seen = list(dict.fromkeys(f"o{i % 25}" for i in valid))
+    last = {f"o{i % 25}": i for i in valid}
+    assert stored_rows(service) == [(e, {"score": last[e]}) for e in first_seen]
+    counts = (result.rows, result.imported, result.created, result.rejected)
+    assert counts == (40, len(valid), len(first_seen), 6)
+    assert [r["line"] for r in report(path)] == [str(i + 2) for i in range(40) if i % 7 == 3]
+    flushed_after = [i + 1 for n, i in enumerate(valid) if n % 3 == 2]  # rows read when a chunk filled
+    assert progress == [*flushed_after, 40]
+
+
+class FailingWrites:
+    """`write_chunk` failing on the calls named, and writing otherwise."""
+
+    def __init__(self, failures: dict[int, BaseException]) -> None:
+        self.failures, self.calls = failures, 0
+        self.real = bulk.write_chunk
+
+    def __call__(self, session: Any, rows: list[Any]) -> int:
+        self.calls += 1
+        if self.calls in self.failures:
+            raise self.failures[self.calls]
+        return self.real(session, rows)
+
+
+def test_a_failed_chunk_write_surfaces_and_nothing_read_after_it_is_reported(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The earlier chunks stay committed, the error is the write's own, and rows read after the failed
+    chunk are neither written nor reported."""
+    declare(service, "score", "number")
+    bad = {1, 6, 8, 11}
+    body = "".join(f"f{i},{'x' if i in bad else i}\n" for i in range(12))
+    path = write(tmp_path, "customers.csv", "external_id,score\n" + body)
+    error = RuntimeError("disk full")
+    writes = FailingWrites({3: error})
+    monkeypatch.setattr(importing, "write_chunk", writes)
+    progress: list[int] = []
+
+    with pytest.raises(RuntimeError) as raised:
+        import_file(engine_of(service), path, ImportOptions(chunk=2, progress=progress.append))
+
+    assert raised.value is error and writes.calls == 3
+    assert [e for e, _ in stored_rows(service)] == ["f0", "f2", "f3", "f4"]
+    assert [r["line"] for r in report(path)] == ["3", "8"]  # rows 1 and 6; not 8 or 11, read after
+    assert progress == [3, 5]
+
+
+@pytest.mark.parametrize("conflicts", [1, 2])
+def test_a_chunk_that_meets_a_concurrent_duplicate_is_retried_once(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, conflicts: int
+) -> None:
+    path = write(tmp_path, "customers.csv", "external_id\n" + "".join(f"d{i}\n" for i in range(6)))
+    duplicate = IntegrityError("INSERT", {}, Exception("duplicate external_id"))
+    writes = FailingWrites({2 + n: duplicate for n in range(conflicts)})
+    monkeypatch.setattr(importing, "write_chunk", writes)
+
+    if conflicts == 2:
+        with pytest.raises(IntegrityError):
+            import_file(engine_of(service), path, ImportOptions(chunk=2))
+        assert [e for e, _ in stored_rows(service)] == ["d0", "d1"]
+        return
+    result = import_file(engine_of(service), path, ImportOptions(chunk=2))
+    assert (result.imported, result.created, writes.calls) == (6, 6, 4)
+    assert [e for e, _ in stored_rows(service)] == [f"d{i}" for i in range(6)]
