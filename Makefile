@@ -76,10 +76,13 @@ typecheck: $(DEV_STAMP)
 
 ## The suite in PYTEST_WORKERS processes (pytest-xdist; each its own databases and loopback servers): much of
 ## it waits on servers, subprocesses and clocks rather than the CPU, so more processes than cores pay off.
+## Tests marked `serial` (one restarts the PostgreSQL server every other test uses, one bounds a latency) run
+## alone, after.
 PYTEST_WORKERS ?= 4
 
 test: $(DEV_STAMP) editor system-deps postgres lint typecheck
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not serial"
+	$(BIN)/python -m pytest -m serial
 
 ## make bench: each workload, ours beside a reference measured in the same run, and their ratio (never fails);
 ## make bench QUICK=1: the scaled-down run (aim: under 3 minutes). See benchmarks/README.md.

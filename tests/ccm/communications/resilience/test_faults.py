@@ -165,6 +165,7 @@ def test_nothing_is_sent_unarchived_while_the_archive_is_down(
 
 
 @pytest.mark.slow
+@pytest.mark.serial  # every other test's PostgreSQL connections end with the server
 @pytest.mark.timeout(300)
 def test_workers_ride_out_a_postgresql_restart(
     postgres_url: str, smtp_server: SmtpTestServer, tmp_path: Path

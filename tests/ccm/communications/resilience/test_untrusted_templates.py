@@ -25,7 +25,9 @@ from tests.ccm.communications.resilience.conftest import ROOT, wait_until, worke
 from tests.ccm.conftest import BACKENDS
 from tests.fixtures.smtp import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
+"""Serial: it bounds a one-time code's latency and the health check's while templates burn; the suite's own
+parallel processes on the same cores would be the delay it measures."""
 
 CPU_SECONDS = 8
 """Parsing and styling the 5,000 pages takes ~3 s of CPU before the page limit can stop the layout."""
