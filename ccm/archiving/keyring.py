@@ -30,15 +30,11 @@ class Keyring:
         """The customer's (key id, data key), from a short-lived cache: every message needs one."""
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(customer_id)
-            if cached is not None and now - cached[0] < CACHE_SECONDS:
-                return cached[1], cached[2]
+            cached = self._cached(customer_id, now)
+        if cached is not None:
+            return cached
         key_id, key = self._load_or_create(customer_id)
-        with self._lock:
-            self._cache[customer_id] = (now, key_id, key)
-            self._cache.move_to_end(customer_id)
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+        self._remember({customer_id: (key_id, key)}, now)
         return key_id, key
 
     def prefetch(self, customer_ids: Iterable[int]) -> None:
@@ -48,11 +44,7 @@ class Keyring:
         is left to `data_key`, which decides as before."""
         now = time.monotonic()
         with self._lock:
-            wanted = {
-                customer_id
-                for customer_id in customer_ids
-                if (cached := self._cache.get(customer_id)) is None or now - cached[0] >= CACHE_SECONDS
-            }
+            wanted = {customer_id for customer_id in customer_ids if self._cached(customer_id, now) is None}
         if not wanted:
             return
         found: dict[int, tuple[str, bytes]] = {}
@@ -63,19 +55,32 @@ class Keyring:
                     if row.wrapped_key is not None:
                         found[row.customer_id] = (row.key_id, self._unwrap(row))
                     wanted.discard(row.customer_id)  # a destroyed key is never replaced here
-                created = {customer_id: new_data_key() for customer_id in sorted(wanted)}
-                for customer_id, (key_id, key) in created.items():
-                    wrapped = wrap(self._master, key_id, key)
-                    session.add(CustomerKey(customer_id=customer_id, key_id=key_id, wrapped_key=wrapped))
+                created = {customer_id: self._add_key(session, customer_id) for customer_id in sorted(wanted)}
         except IntegrityError:
             created = {}  # another worker created one of them meanwhile: `data_key` reads theirs
-        found |= created
+        self._remember(found | created, now)
+
+    def _cached(self, customer_id: int, now: float) -> tuple[str, bytes] | None:
+        """The customer's (key id, data key) if cached within `CACHE_SECONDS`; the caller holds the lock."""
+        cached = self._cache.get(customer_id)
+        return (cached[1], cached[2]) if cached is not None and now - cached[0] < CACHE_SECONDS else None
+
+    def _remember(self, keys: dict[int, tuple[str, bytes]], now: float) -> None:
+        """Cache these (key id, data key) pairs as read at `now`, dropping the least recently used."""
         with self._lock:
-            for customer_id, (key_id, key) in found.items():
+            for customer_id, (key_id, key) in keys.items():
                 self._cache[customer_id] = (now, key_id, key)
                 self._cache.move_to_end(customer_id)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
+
+    def _add_key(self, session: Session, customer_id: int) -> tuple[str, bytes]:
+        """A new data key for the customer, added to `session` wrapped with the master key."""
+        key_id, key = new_data_key()
+        session.add(
+            CustomerKey(customer_id=customer_id, key_id=key_id, wrapped_key=wrap(self._master, key_id, key))
+        )
+        return key_id, key
 
     def forget(self, customer_id: int) -> None:
         with self._lock:
@@ -88,15 +93,7 @@ class Keyring:
                 with session_scope(self._engine) as session:
                     row = session.get(CustomerKey, customer_id)
                     if row is None:
-                        key_id, key = new_data_key()
-                        session.add(
-                            CustomerKey(
-                                customer_id=customer_id,
-                                key_id=key_id,
-                                wrapped_key=wrap(self._master, key_id, key),
-                            )
-                        )
-                        return key_id, key
+                        return self._add_key(session, customer_id)
                     return row.key_id, self._unwrap(row)
             except IntegrityError:
                 continue  # created concurrently by another worker: read theirs
